@@ -1,0 +1,1 @@
+"""ssdlite: SSDLite on MobileNetV2, a small fast object detector."""

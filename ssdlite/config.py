@@ -1,0 +1,252 @@
+"""Plain-Python configs: dataclasses of settings, loaded from a `.py` file.
+
+A config file builds a `Config` and binds it to the name `config`. An
+experiment file loads a base with `load_config` and changes a few fields::
+
+    from ssdlite.config import load_config
+    config = load_config("configs/coco_ssdlite.py")
+    config.data.classes = ("person", "car")
+
+Dataclasses use `slots`, so assigning a misspelt field fails at the line that
+does it; `load_config` then checks every field's type, and `apply_overrides`
+type-checks `key=value` strings from the command line.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+import importlib.util
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A config file, key or value is wrong; the message names it."""
+
+
+@dataclass(slots=True)
+class ModelConfig:
+    image_size: tuple[int, int] = (300, 300)  # network input (H, W); anchors follow it
+    width_mult: float = 1.0  # MobileNetV2 width multiplier; extra layers scale with it
+    extra_channels: tuple[int, ...] = (512, 256, 256, 128)  # paper section 6.2
+    # Anchors: TF multiple-grid generator (ssdlite_mobilenet_v2_coco.config).
+    min_scale: float = 0.2
+    max_scale: float = 0.95
+    aspect_ratios: tuple[float, ...] = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0)
+    # Path to a torchvision MobileNetV2 ImageNet state_dict (.pth), or a
+    # torchvision weights name ("IMAGENET1K_V1"; needs internet). None: random.
+    pretrained_backbone: str | None = None
+    box_coder_weights: tuple[float, float, float, float] = (10.0, 10.0, 5.0, 5.0)
+    # Matching and loss.
+    iou_threshold: float = 0.5  # anchor IoU >= this with a box is a positive
+    crowd_ioa_threshold: float = 0.5  # negatives this much inside a crowd region are ignored
+    cls_loss: str = "softmax"  # "softmax": CE + hard negatives; "focal": sigmoid focal loss
+    neg_pos_ratio: float = 3.0
+    min_negatives_per_image: int = 3  # so images with no boxes still learn "background"
+    # Post-processing. A low score threshold and 100 detections are what COCO mAP expects.
+    score_threshold: float = 0.01
+    nms_iou_threshold: float = 0.6
+    topk_per_class: int = 100
+    max_detections_per_image: int = 100
+
+
+@dataclass(slots=True)
+class DataConfig:
+    train_images: str = "data/coco/train2017"
+    train_annotations: str = "data/coco/annotations/instances_train2017.json"
+    val_images: str = "data/coco/val2017"
+    val_annotations: str = "data/coco/annotations/instances_val2017.json"
+    # Class names to train on, in label order (label 1 is the first name).
+    # None: every category in the training annotation file.
+    classes: tuple[str, ...] | None = None
+    keep_empty_images: bool = True  # images left with no boxes train as background
+    max_bad_image_fraction: float = 0.01  # unreadable images tolerated before the run stops
+    # Built-in driving data: generated into the folders above when missing.
+    synthetic: bool = False
+    synthetic_train_images: int = 600
+    synthetic_val_images: int = 100
+    synthetic_seed: int = 0
+    # Augmentation (training only).
+    photometric: bool = True
+    zoom_out_max: float = 4.0  # 1.0 disables zoom-out
+    min_iou_crop: bool = True
+    hflip: bool = True
+    batch_size: int = 32  # per device
+    num_workers: int = 4
+
+
+@dataclass(slots=True)
+class TrainConfig:
+    optimizer: str = "sgd"  # "sgd" (momentum) or "adamw"
+    lr: float = 0.015  # for batch_size x devices images per step
+    momentum: float = 0.9
+    weight_decay: float = 4e-5  # not applied to BN and biases
+    warmup_steps: int = 500
+    max_epochs: int = 120
+    max_steps: int = -1  # -1: no limit
+    max_time: str | None = None  # "DD:HH:MM:SS"
+    grad_clip_norm: float | None = 10.0
+    ema: bool = True
+    ema_decay: float = 0.9998
+    eval_every_n_epochs: int = 5
+    max_bad_steps: int = 5  # consecutive non-finite losses before the run stops
+    seed: int = 0
+    deterministic: bool = False
+
+
+@dataclass(slots=True)
+class TrainerConfig:
+    accelerator: str = "auto"
+    devices: int = 1
+    num_nodes: int = 1
+    strategy: str = "auto"  # "ddp" for several devices
+    precision: str = "32-true"  # "16-mixed" / "bf16-mixed" where the hardware has it
+    sync_batchnorm: bool = False
+    work_dir: str = "runs"
+
+
+@dataclass(slots=True)
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+
+
+def load_config(path: str | Path) -> Config:
+    """Run a Python config file and return its validated `config`.
+
+    Each call runs the file afresh, so experiments that load a base and change
+    it never affect each other.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    spec = importlib.util.spec_from_file_location(f"_ssdlite_config_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except (TypeError, AttributeError) as error:  # unknown keyword / slot name
+        raise ConfigError(f"{path}: {error}") from error
+    config = getattr(module, "config", None)
+    if not isinstance(config, Config):
+        raise ConfigError(f"{path} must define `config = Config(...)`, found {type(config).__name__}")
+    validate(config, str(path))
+    return config
+
+
+def validate(config: Any, where: str = "config", prefix: str = "") -> None:
+    """Check every field of a (nested) config dataclass against its type hint."""
+    hints = typing.get_type_hints(type(config))
+    for f in dataclasses.fields(config):
+        key = f"{prefix}{f.name}"
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            validate(value, where, f"{key}.")
+        elif not _matches(value, hints[f.name]):
+            raise ConfigError(f"{where}: {key} = {value!r} is not of type {_type_name(hints[f.name])}")
+
+
+def to_dict(config: Config) -> dict:
+    """The config as plain data (tuples become lists), for checkpoints and YAML."""
+    return dataclasses.asdict(config)
+
+
+def from_dict(data: dict) -> Config:
+    """Rebuild a validated Config from `to_dict` output (e.g. a checkpoint)."""
+    sections = {}
+    for f in dataclasses.fields(Config):
+        section_type = f.default_factory
+        values = dict(data.get(f.name, {}))
+        hints = typing.get_type_hints(section_type)
+        unknown = set(values) - set(hints)
+        if unknown:
+            raise ConfigError(f"unknown keys in saved config: {sorted(f'{f.name}.{k}' for k in unknown)}")
+        sections[f.name] = section_type(**{k: _coerce(v, hints[k]) for k, v in values.items()})
+    config = Config(**sections)
+    validate(config, "saved config")
+    return config
+
+
+def apply_overrides(config: Config, overrides: list[str]) -> Config:
+    """Apply `section.key=value` strings; values are Python literals or bare strings.
+
+    A wrong key names the closest valid keys; a wrong type names the expected one.
+    """
+    valid_keys = [f"{s.name}.{f.name}" for s in dataclasses.fields(config) for f in dataclasses.fields(getattr(config, s.name))]
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep:
+            raise ConfigError(f"override {item!r} must look like key=value, e.g. train.lr=0.01")
+        if key not in valid_keys:
+            close = difflib.get_close_matches(key, valid_keys, n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ConfigError(f"unknown config key {key!r}{hint}")
+        section_name, name = key.split(".")
+        section = getattr(config, section_name)
+        hint = typing.get_type_hints(type(section))[name]
+        value = _coerce(_parse_literal(text.strip()), hint)
+        if not _matches(value, hint):
+            raise ConfigError(f"override {key}={text!r}: expected {_type_name(hint)}")
+        setattr(section, name, value)
+    return config
+
+
+def _parse_literal(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text  # a bare string such as ddp or sgd
+    
+
+def _coerce(value: Any, hint: Any) -> Any:
+    """Lists become tuples and ints become floats where the hint asks for them."""
+    if isinstance(value, list):
+        value = tuple(value)
+    if isinstance(value, int) and not isinstance(value, bool) and _accepts(hint, float) and not _accepts(hint, int):
+        return float(value)
+    if isinstance(value, tuple):
+        args = typing.get_args(hint)
+        if typing.get_origin(hint) in (typing.Union, types.UnionType):
+            args = next((typing.get_args(a) for a in args if typing.get_origin(a) is tuple), ())
+        if args and args[-1] is not Ellipsis and len(args) == len(value):
+            return tuple(_coerce(v, a) for v, a in zip(value, args))
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(v, args[0]) for v in value)
+    return value
+
+
+def _accepts(hint: Any, kind: type) -> bool:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return any(_accepts(a, kind) for a in typing.get_args(hint))
+    return hint is kind
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_matches(v, args[0]) for v in value)
+        return len(args) == len(value) and all(_matches(v, a) for v, a in zip(value, args))
+    return isinstance(value, hint)
+
+
+def _type_name(hint: Any) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
