@@ -1,0 +1,87 @@
+"""Anchor boxes of the TF Object Detection API's multiple-grid generator.
+
+SSD paper section 2.2 / TF `create_ssd_anchors`: feature map k of n gets the
+scale s_k = min + (max - min) k / (n - 1); every aspect ratio at s_k, plus one
+aspect-1 box at sqrt(s_k s_{k+1}) (s_n = 1). The lowest map, which sees small
+objects at high resolution, keeps only (0.1, 1), (s_0, 2) and (s_0, 1/2).
+"""
+
+import math
+
+import torch
+from torch import Tensor
+
+
+class AnchorGenerator:
+    """Makes anchors for a list of feature-map grids.
+
+    Args:
+        min_scale: scale of the first map, as a fraction of the image side.
+        max_scale: scale of the last map.
+        aspect_ratios: width / height ratios used on every map but the first.
+        reduce_boxes_in_lowest_layer: use the 3-box set on the first map.
+    """
+
+    def __init__(
+        self,
+        min_scale: float = 0.2,
+        max_scale: float = 0.95,
+        aspect_ratios: tuple[float, ...] = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0),
+        reduce_boxes_in_lowest_layer: bool = True,
+    ):
+        if not 0 < min_scale <= max_scale <= 1:
+            raise ValueError(f"need 0 < min_scale <= max_scale <= 1, got {min_scale}, {max_scale}")
+        if not aspect_ratios or any(ratio <= 0 for ratio in aspect_ratios):
+            raise ValueError(f"aspect_ratios must be positive, got {aspect_ratios}")
+        self.min_scale = min_scale
+        self.max_scale = max_scale
+        self.aspect_ratios = tuple(aspect_ratios)
+        self.reduce_boxes_in_lowest_layer = reduce_boxes_in_lowest_layer
+
+    def box_specs(self, num_maps: int) -> list[list[tuple[float, float]]]:
+        """(scale, aspect ratio) pairs for each of `num_maps` feature maps, in anchor order."""
+        if num_maps == 1:
+            scales = [self.min_scale, 1.0]
+        else:
+            step = (self.max_scale - self.min_scale) / (num_maps - 1)
+            scales = [self.min_scale + step * k for k in range(num_maps)] + [1.0]
+        specs = []
+        for k in range(num_maps):
+            if k == 0 and self.reduce_boxes_in_lowest_layer:
+                specs.append([(0.1, 1.0), (scales[0], 2.0), (scales[0], 0.5)])
+                continue
+            layer = [(scales[k], ratio) for ratio in self.aspect_ratios]
+            layer.append((math.sqrt(scales[k] * scales[k + 1]), 1.0))
+            specs.append(layer)
+        return specs
+
+    def num_anchors_per_location(self, num_maps: int) -> list[int]:
+        return [len(layer) for layer in self.box_specs(num_maps)]
+
+    def __call__(self, grid_sizes: list[tuple[int, int]], image_size: tuple[int, int]) -> Tensor:
+        """Anchors for feature maps of the given (rows, cols), in the head's output order.
+
+        Args:
+            grid_sizes: (H_k, W_k) of each feature map.
+            image_size: (H, W) of the network input in pixels.
+
+        Returns:
+            Tensor[A, 4]: xyxy boxes in input pixels, ordered by map, then row,
+            then column, then box spec (the order of `SSDLiteHead`'s outputs).
+            Not clipped to the image, as in the TF reference.
+        """
+        image_h, image_w = image_size
+        anchors = []
+        for (rows, cols), layer in zip(grid_sizes, self.box_specs(len(grid_sizes))):
+            scales = torch.tensor([s for s, _ in layer], dtype=torch.float64)
+            ratios = torch.tensor([r for _, r in layer], dtype=torch.float64)
+            widths = scales * ratios.sqrt() * image_w  # (S,)
+            heights = scales / ratios.sqrt() * image_h  # (S,)
+            center_y = (torch.arange(rows, dtype=torch.float64) + 0.5) / rows * image_h
+            center_x = (torch.arange(cols, dtype=torch.float64) + 0.5) / cols * image_w
+            cy, cx = torch.meshgrid(center_y, center_x, indexing="ij")  # (rows, cols)
+            cx = cx.reshape(-1, 1).expand(-1, len(layer))  # (rows*cols, S)
+            cy = cy.reshape(-1, 1).expand(-1, len(layer))
+            boxes = torch.stack([cx - widths / 2, cy - heights / 2, cx + widths / 2, cy + heights / 2], dim=-1)
+            anchors.append(boxes.reshape(-1, 4))
+        return torch.cat(anchors).float()

@@ -1,0 +1,138 @@
+"""MobileNetV2 feature extractor with the SSDLite extra layers (paper section 6.2)."""
+
+import logging
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+from torchvision.models import MobileNet_V2_Weights, mobilenet_v2
+from torchvision.models.mobilenetv2 import InvertedResidual
+from torchvision.ops.misc import Conv2dNormActivation
+
+log = logging.getLogger(__name__)
+
+# TF's SSD feature extractors: BN eps 1e-3 and decay 0.97 (momentum 0.03 here).
+BatchNorm2d = partial(nn.BatchNorm2d, eps=1e-3, momentum=0.03)
+
+
+def truncated_normal_init(module: nn.Module, std: float = 0.03) -> None:
+    """TF's truncated-normal init (cut at 2 std) for every conv in `module`, zero bias."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Conv2d):
+            nn.init.trunc_normal_(layer.weight, std=std, a=-2 * std, b=2 * std)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+
+
+def extra_block(in_channels: int, out_channels: int, norm_layer: Callable[..., nn.Module]) -> nn.Sequential:
+    """1x1 conv to half depth, 3x3 depthwise stride 2, 1x1 conv to depth; BN + ReLU6 after each."""
+    mid_channels = out_channels // 2
+    return nn.Sequential(
+        Conv2dNormActivation(in_channels, mid_channels, 1, norm_layer=norm_layer, activation_layer=nn.ReLU6),
+        Conv2dNormActivation(
+            mid_channels, mid_channels, 3, stride=2, groups=mid_channels, norm_layer=norm_layer, activation_layer=nn.ReLU6
+        ),
+        Conv2dNormActivation(mid_channels, out_channels, 1, norm_layer=norm_layer, activation_layer=nn.ReLU6),
+    )
+
+
+def last_downsampling_block(features: nn.Sequential) -> int:
+    """Index of the inverted-residual block that takes the network from stride 16 to 32."""
+    strided = [i for i, block in enumerate(features) if isinstance(block, InvertedResidual) and block.stride == 2]
+    if not strided:
+        raise ValueError("no stride-2 inverted-residual block found in the backbone")
+    return strided[-1]
+
+
+class SSDLiteBackbone(nn.Module):
+    """MobileNetV2 cut for SSDLite, plus four extra downsampling blocks.
+
+    Feature maps, as the TF feature extractor: the expansion output of the block
+    that downsamples to stride 32 (TF `layer_15/expansion_output`, 576 channels
+    at width 1.0, stride 16), the last 1x1 conv (`layer_19`, 1280 channels,
+    stride 32), then one map per extra block.
+
+    Args:
+        features: `torchvision.models.mobilenet_v2(...).features`.
+        extra_channels: output depth of each extra block.
+        norm_layer: normalisation for the extra blocks.
+    """
+
+    def __init__(
+        self,
+        features: nn.Sequential,
+        extra_channels: tuple[int, ...] = (512, 256, 256, 128),
+        norm_layer: Callable[..., nn.Module] = BatchNorm2d,
+    ):
+        super().__init__()
+        split = last_downsampling_block(features)
+        block = features[split]
+        expansion, rest_of_block = block.conv[0], block.conv[1:]
+        # A strided block has no residual connection, so cutting it after its expansion is exact.
+        self.stride16 = nn.Sequential(*features[:split], expansion)
+        self.stride32 = nn.Sequential(*rest_of_block, *features[split + 1 :])
+        last_channels = features[-1].out_channels
+        channels = [expansion.out_channels, last_channels, *extra_channels]
+        self.extra = nn.ModuleList(extra_block(c_in, c_out, norm_layer) for c_in, c_out in zip(channels[1:], channels[2:]))
+        truncated_normal_init(self.extra)
+        self.out_channels = channels
+
+    def forward(self, images: Tensor) -> list[Tensor]:
+        """Tensor[B, 3, H, W] -> feature maps, finest first."""
+        x = self.stride16(images)
+        feature_maps = [x]
+        x = self.stride32(x)
+        feature_maps.append(x)
+        for block in self.extra:
+            x = block(x)
+            feature_maps.append(x)
+        return feature_maps
+
+
+def build_backbone(
+    width_mult: float = 1.0,
+    extra_channels: tuple[int, ...] = (512, 256, 256, 128),
+    pretrained: str | None = None,
+) -> SSDLiteBackbone:
+    """MobileNetV2 (optionally ImageNet weights) cut into an `SSDLiteBackbone`.
+
+    Args:
+        width_mult: MobileNetV2 width multiplier; the extra layers scale with it
+            (min depth 16, as TF).
+        extra_channels: extra-block depths at width 1.0.
+        pretrained: a path to a torchvision MobileNetV2 `state_dict` file, or a
+            `MobileNet_V2_Weights` name such as "IMAGENET1K_V1" (downloads).
+    """
+    mobilenet = mobilenet_v2(width_mult=width_mult, norm_layer=BatchNorm2d)
+    if pretrained is not None:
+        load_mobilenet_weights(mobilenet, pretrained)
+    depths = tuple(max(16, int(c * width_mult)) for c in extra_channels)
+    return SSDLiteBackbone(mobilenet.features, depths)
+
+
+def load_mobilenet_weights(mobilenet: nn.Module, source: str) -> None:
+    """Load ImageNet weights into a torchvision MobileNetV2, reporting key mismatches."""
+    if Path(source).is_file():
+        state_dict = torch.load(source, map_location="cpu", weights_only=True)
+    elif source in MobileNet_V2_Weights.__members__:
+        state_dict = MobileNet_V2_Weights[source].get_state_dict(progress=False)
+    else:
+        raise FileNotFoundError(
+            f"pretrained backbone {source!r} is neither a file nor a torchvision weights name "
+            f"({', '.join(MobileNet_V2_Weights.__members__)}); set model.pretrained_backbone to a "
+            "torchvision mobilenet_v2 state_dict path or None"
+        )
+    if not isinstance(state_dict, dict) or not any(key.startswith("features.") for key in state_dict):
+        raise ValueError(f"{source} is not a torchvision MobileNetV2 state_dict (no 'features.*' keys)")
+    try:
+        result = mobilenet.load_state_dict(state_dict, strict=False)
+    except RuntimeError as error:
+        raise ValueError(f"{source} does not fit this MobileNetV2 (is model.width_mult right?): {error}") from error
+    loaded = len(state_dict) - len(result.unexpected_keys)
+    log.info("loaded %d tensors from %s", loaded, source)
+    if result.missing_keys:
+        log.warning("%s: %d missing keys, e.g. %s", source, len(result.missing_keys), result.missing_keys[:5])
+    if result.unexpected_keys:
+        log.warning("%s: %d unexpected keys, e.g. %s", source, len(result.unexpected_keys), result.unexpected_keys[:5])

@@ -1,0 +1,158 @@
+"""The SSDLite detector: backbone, head and anchors, with its loss and post-processing."""
+
+import torch
+from torch import Tensor, nn
+from torchvision.models.detection.ssdlite import SSDLiteHead
+
+from ssdlite.anchors import AnchorGenerator
+from ssdlite.backbone import BatchNorm2d, SSDLiteBackbone, truncated_normal_init
+from ssdlite.box_coder import BoxCoder
+from ssdlite.losses import IGNORE_LABEL, FocalLoss, HardNegativeLoss
+from ssdlite.matcher import BACKGROUND, IGNORE, match_anchors
+from ssdlite.postprocess import Postprocessor
+
+
+class SSDLite(nn.Module):
+    """Single-shot detector with depthwise-separable predictors (MobileNetV2 paper 6.2).
+
+    `forward` returns plain tensors so the model exports cleanly; `loss` and
+    `predict` turn them into a training loss or detections.
+
+    Args:
+        backbone: yields the feature maps; its `out_channels` sizes the head.
+        num_classes: outputs per anchor, including background at index 0.
+        anchor_generator: anchors per location and anchor boxes.
+        image_size: (H, W) the network takes; feature grids and anchors follow it.
+        box_coder: offsets <-> boxes.
+        loss_fn: `HardNegativeLoss` or `FocalLoss`.
+        postprocessor: scores and NMS; its activation must match `loss_fn`.
+        iou_threshold, crowd_ioa_threshold: see `match_anchors`.
+    """
+
+    def __init__(
+        self,
+        backbone: SSDLiteBackbone,
+        num_classes: int,
+        anchor_generator: AnchorGenerator,
+        image_size: tuple[int, int],
+        box_coder: BoxCoder,
+        loss_fn: HardNegativeLoss | FocalLoss,
+        postprocessor: Postprocessor,
+        iou_threshold: float = 0.5,
+        crowd_ioa_threshold: float = 0.5,
+    ):
+        super().__init__()
+        if num_classes < 2:
+            raise ValueError(f"num_classes counts background too and must be >= 2, got {num_classes}")
+        if loss_fn.score_activation != postprocessor.score_activation:
+            raise ValueError("the postprocessor's score activation must match the loss")
+        self.backbone = backbone
+        self.num_classes = num_classes
+        self.image_size = tuple(image_size)
+        self.box_coder = box_coder
+        self.loss_fn = loss_fn
+        self.postprocessor = postprocessor
+        self.iou_threshold = iou_threshold
+        self.crowd_ioa_threshold = crowd_ioa_threshold
+        self.grid_sizes = self._grid_sizes()
+        num_anchors = anchor_generator.num_anchors_per_location(len(self.grid_sizes))
+        self.head = SSDLiteHead(backbone.out_channels, num_anchors, num_classes, BatchNorm2d)
+        truncated_normal_init(self.head)
+        self.register_buffer("anchors", anchor_generator(self.grid_sizes, self.image_size), persistent=False)
+
+    @torch.no_grad()
+    def _grid_sizes(self) -> list[tuple[int, int]]:
+        """(rows, cols) of each feature map at `image_size`, from one dummy pass."""
+        was_training = self.backbone.training
+        self.backbone.eval()
+        feature_maps = self.backbone(torch.zeros(1, 3, *self.image_size))
+        self.backbone.train(was_training)
+        return [tuple(f.shape[-2:]) for f in feature_maps]
+
+    def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """Raw predictions for every anchor.
+
+        Args:
+            images: Tensor[B, 3, H, W] normalised to [-1, 1], (H, W) = `image_size`.
+
+        Returns:
+            cls_logits Tensor[B, A, C] and bbox_regression Tensor[B, A, 4] (offsets).
+        """
+        self.check_images(images)
+        outputs = self.head(self.backbone(images))
+        return outputs["cls_logits"], outputs["bbox_regression"]
+
+    def loss(self, cls_logits: Tensor, bbox_regression: Tensor, targets: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+        """Training loss.
+
+        Args:
+            cls_logits, bbox_regression: outputs of `forward`.
+            targets: per image, "boxes" Tensor[N, 4] xyxy input pixels, "labels"
+                Tensor[N] int64 in 1..C-1, optional "iscrowd" Tensor[N] bool.
+
+        Returns:
+            "loss", "loss_cls", "loss_box" scalars and "num_positives".
+        """
+        self.check_targets(targets, cls_logits.shape[0])
+        cls_targets, box_targets = self.match(targets)
+        losses = self.loss_fn(cls_logits, bbox_regression.float(), cls_targets, box_targets)
+        losses["num_positives"] = (cls_targets > 0).sum()
+        return losses
+
+    @torch.no_grad()
+    def match(self, targets: list[dict[str, Tensor]]) -> tuple[Tensor, Tensor]:
+        """Per-anchor class targets Tensor[B, A] (0 background, `IGNORE_LABEL`) and box offsets Tensor[B, A, 4]."""
+        cls_targets, box_targets = [], []
+        for target in targets:
+            boxes, labels = target["boxes"].float(), target["labels"]
+            iscrowd = target.get("iscrowd", torch.zeros_like(labels, dtype=torch.bool)).bool()
+            matched = match_anchors(self.anchors, boxes, iscrowd, self.iou_threshold, self.crowd_ioa_threshold)
+            gt_index = matched.clamp(min=0)
+            if boxes.shape[0] == 0:  # nothing to index: every anchor is background or ignored
+                boxes, labels, gt_index = self.anchors[:1], labels.new_zeros(1), torch.zeros_like(matched)
+            classes = torch.where(matched >= 0, labels[gt_index], 0)
+            classes[matched == IGNORE] = IGNORE_LABEL
+            cls_targets.append(classes)
+            box_targets.append(self.box_coder.encode(boxes[gt_index], self.anchors))
+        return torch.stack(cls_targets), torch.stack(box_targets)
+
+    @torch.no_grad()
+    def postprocess(
+        self, cls_logits: Tensor, bbox_regression: Tensor, orig_sizes: list[tuple[int, int]] | None = None
+    ) -> list[dict[str, Tensor]]:
+        """Detections from `forward` outputs; see `Postprocessor.__call__`."""
+        return self.postprocessor(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, orig_sizes)
+
+    @torch.no_grad()
+    def predict(self, images: Tensor, orig_sizes: list[tuple[int, int]] | None = None) -> list[dict[str, Tensor]]:
+        """Detections per image: "boxes" Tensor[K, 4] xyxy pixels of the original
+        image (of the input when `orig_sizes` is None), "scores" Tensor[K], "labels" Tensor[K]."""
+        return self.postprocess(*self(images), orig_sizes)
+
+    def check_images(self, images: Tensor) -> None:
+        if not isinstance(images, Tensor) or images.dim() != 4 or images.shape[1] != 3:
+            shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
+            raise ValueError(f"images must be a Tensor[B, 3, H, W], got {shape}")
+        if not images.is_floating_point():
+            raise ValueError(f"images must be float, normalised to [-1, 1], got {images.dtype}")
+        if tuple(images.shape[-2:]) != self.image_size:
+            raise ValueError(
+                f"images are {tuple(images.shape[-2:])} but the model was built for {self.image_size} (H, W); "
+                "resize them or set model.image_size"
+            )
+
+    def check_targets(self, targets: list[dict[str, Tensor]], batch_size: int) -> None:
+        if len(targets) != batch_size:
+            raise ValueError(f"got {len(targets)} targets for a batch of {batch_size} images")
+        for index, target in enumerate(targets):
+            boxes, labels = target["boxes"], target["labels"]
+            where = f"target {index} (image_id {target.get('image_id', '?')})"
+            if boxes.dim() != 2 or boxes.shape[-1] != 4 or labels.shape != boxes.shape[:1]:
+                raise ValueError(f"{where}: boxes must be Tensor[N, 4] with labels Tensor[N], got {tuple(boxes.shape)} and {tuple(labels.shape)}")
+            if not torch.isfinite(boxes).all():
+                raise ValueError(f"{where}: boxes contain NaN or inf: {boxes[~torch.isfinite(boxes).all(1)][:3].tolist()}")
+            degenerate = (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])
+            if degenerate.any():
+                raise ValueError(f"{where}: boxes need x_min < x_max and y_min < y_max (xyxy pixels), got {boxes[degenerate][:3].tolist()}")
+            if ((labels < 1) | (labels >= self.num_classes)).any():
+                raise ValueError(f"{where}: labels must be in 1..{self.num_classes - 1} (0 is background), got {labels.unique().tolist()}")

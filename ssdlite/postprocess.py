@@ -1,0 +1,90 @@
+"""From raw head outputs to final detections per image."""
+
+import torch
+from torch import Tensor
+from torchvision.ops import batched_nms, clip_boxes_to_image
+
+from ssdlite.box_coder import BoxCoder
+
+
+class Postprocessor:
+    """Scores, score threshold, per-class top-k, class-wise NMS, max detections.
+
+    Args:
+        box_coder: decodes regression offsets against the anchors.
+        score_activation: "softmax" (column 0 is background) or "sigmoid".
+        score_threshold: candidates scoring at or below this are dropped.
+        topk_per_class: at most this many candidates per class enter NMS.
+        nms_iou_threshold: IoU above which a lower-scoring box of the same class is removed.
+        max_detections_per_image: detections kept per image, best first.
+    """
+
+    def __init__(
+        self,
+        box_coder: BoxCoder,
+        score_activation: str = "softmax",
+        score_threshold: float = 0.01,
+        topk_per_class: int = 100,
+        nms_iou_threshold: float = 0.6,
+        max_detections_per_image: int = 100,
+    ):
+        if score_activation not in ("softmax", "sigmoid"):
+            raise ValueError(f"score_activation must be 'softmax' or 'sigmoid', got {score_activation!r}")
+        self.box_coder = box_coder
+        self.score_activation = score_activation
+        self.score_threshold = score_threshold
+        self.topk_per_class = topk_per_class
+        self.nms_iou_threshold = nms_iou_threshold
+        self.max_detections_per_image = max_detections_per_image
+
+    def class_scores(self, cls_logits: Tensor) -> Tensor:
+        """Tensor[..., A, C] logits -> Tensor[..., A, C-1] scores of the object classes 1..C-1."""
+        if self.score_activation == "softmax":
+            return cls_logits.softmax(dim=-1)[..., 1:]
+        return cls_logits[..., 1:].sigmoid()
+
+    def __call__(
+        self,
+        cls_logits: Tensor,
+        bbox_regression: Tensor,
+        anchors: Tensor,
+        image_size: tuple[int, int],
+        orig_sizes: list[tuple[int, int]] | None = None,
+    ) -> list[dict[str, Tensor]]:
+        """Detections for a batch.
+
+        Args:
+            cls_logits: Tensor[B, A, C].
+            bbox_regression: Tensor[B, A, 4] offsets.
+            anchors: Tensor[A, 4] xyxy input pixels.
+            image_size: (H, W) of the network input.
+            orig_sizes: (h, w) of each original image; boxes are scaled to it.
+                None keeps input pixels.
+
+        Returns:
+            Per image, a dict of "boxes" Tensor[K, 4] xyxy pixels, "scores"
+            Tensor[K] and "labels" Tensor[K] int64 in 1..C-1, best score first.
+        """
+        scores = self.class_scores(cls_logits)  # (B, A, K)
+        boxes = clip_boxes_to_image(self.box_coder.decode(bbox_regression, anchors), image_size)  # (B, A, 4)
+        detections = []
+        for index in range(scores.shape[0]):
+            detection = self.select(boxes[index], scores[index])
+            if orig_sizes is not None:
+                (orig_h, orig_w), (input_h, input_w) = orig_sizes[index], image_size
+                scale = detection["boxes"].new_tensor([orig_w / input_w, orig_h / input_h] * 2)
+                detection["boxes"] = detection["boxes"] * scale
+            detections.append(detection)
+        return detections
+
+    def select(self, boxes: Tensor, scores: Tensor) -> dict[str, Tensor]:
+        """Top-k, threshold and NMS for one image: boxes Tensor[A, 4], scores Tensor[A, K]."""
+        num_anchors, num_classes = scores.shape
+        top_scores, top_anchors = scores.topk(min(self.topk_per_class, num_anchors), dim=0)  # (k, K)
+        classes = torch.arange(num_classes, device=scores.device).expand_as(top_scores)
+        keep = top_scores > self.score_threshold
+        top_scores, top_anchors, classes = top_scores[keep], top_anchors[keep], classes[keep]
+        candidate_boxes = boxes[top_anchors]
+        kept = batched_nms(candidate_boxes, top_scores, classes, self.nms_iou_threshold)
+        kept = kept[: self.max_detections_per_image]
+        return {"boxes": candidate_boxes[kept], "scores": top_scores[kept], "labels": classes[kept] + 1}

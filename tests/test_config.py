@@ -1,0 +1,54 @@
+import pytest
+
+from ssdlite.config import Config, ConfigError, apply_overrides, from_dict, load_config, to_dict
+
+
+def test_paper_config_loads():
+    config = load_config("configs/coco_ssdlite.py")
+    assert config.model.image_size == (300, 300)
+    assert from_dict(to_dict(config)) == config
+
+
+def test_unknown_key_in_a_config_file_names_it(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_text("from ssdlite.config import *\nconfig = Config(model=ModelConfig(imag_size=(300, 300)))\n")
+    with pytest.raises(ConfigError, match="imag_size"):
+        load_config(path)
+
+
+def test_misspelt_assignment_in_an_experiment_names_it(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_text("from ssdlite.config import load_config\nconfig = load_config('configs/coco_ssdlite.py')\nconfig.train.l_r = 1\n")
+    with pytest.raises(ConfigError, match="l_r"):
+        load_config(path)
+
+
+def test_wrong_type_names_the_key(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_text("from ssdlite.config import *\nconfig = Config(train=TrainConfig(lr='fast'))\n")
+    with pytest.raises(ConfigError, match="train.lr"):
+        load_config(path)
+
+
+def test_experiments_do_not_leak_into_the_base(tmp_path):
+    path = tmp_path / "exp.py"
+    path.write_text("from ssdlite.config import load_config\nconfig = load_config('configs/coco_ssdlite.py')\nconfig.train.lr = 0.5\n")
+    assert load_config(path).train.lr == 0.5
+    assert load_config("configs/coco_ssdlite.py").train.lr == 0.015
+
+
+def test_overrides_are_parsed_and_type_checked():
+    config = apply_overrides(Config(), ["train.lr=1", "trainer.strategy=ddp", "model.image_size=[320, 320]", "data.classes=('car',)"])
+    assert config.train.lr == 1.0 and isinstance(config.train.lr, float)
+    assert config.trainer.strategy == "ddp"
+    assert config.model.image_size == (320, 320)
+    assert config.data.classes == ("car",)
+    with pytest.raises(ConfigError, match="expected int"):
+        apply_overrides(Config(), ["trainer.devices=two"])
+
+
+def test_unknown_override_suggests_close_keys():
+    with pytest.raises(ConfigError, match=r"unknown config key 'train\.lrr'; did you mean train\.lr"):
+        apply_overrides(Config(), ["train.lrr=0.1"])
+    with pytest.raises(ConfigError, match="key=value"):
+        apply_overrides(Config(), ["train.lr"])

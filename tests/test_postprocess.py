@@ -1,0 +1,62 @@
+import pytest
+import torch
+from torchvision.ops import batched_nms, clip_boxes_to_image
+
+from ssdlite.box_coder import BoxCoder
+from ssdlite.postprocess import Postprocessor
+
+
+def reference_detections(cls_logits, bbox_regression, anchors, image_size, threshold, topk, iou, max_det):
+    """The same post-processing written plainly, one class at a time."""
+    scores = cls_logits.softmax(-1)[:, 1:]
+    boxes = clip_boxes_to_image(BoxCoder().decode(bbox_regression, anchors), image_size)
+    all_boxes, all_scores, all_labels = [], [], []
+    for k in range(scores.shape[1]):
+        class_scores, order = scores[:, k].sort(descending=True)
+        class_scores, order = class_scores[:topk], order[:topk]
+        keep = class_scores > threshold
+        all_boxes.append(boxes[order[keep]])
+        all_scores.append(class_scores[keep])
+        all_labels.append(torch.full((int(keep.sum()),), k + 1))
+    boxes, scores, labels = torch.cat(all_boxes), torch.cat(all_scores), torch.cat(all_labels)
+    keep = batched_nms(boxes, scores, labels, iou)[:max_det]
+    return boxes[keep], scores[keep], labels[keep]
+
+
+def test_equals_direct_batched_nms_reference():
+    generator = torch.Generator().manual_seed(0)
+    num_anchors, num_classes = 500, 4
+    top_left = torch.rand(num_anchors, 2, generator=generator) * 250
+    anchors = torch.cat([top_left, top_left + 20 + torch.rand(num_anchors, 2, generator=generator) * 60], dim=1)
+    cls_logits = torch.randn(2, num_anchors, num_classes, generator=generator) * 3
+    bbox_regression = torch.randn(2, num_anchors, 4, generator=generator)
+    post = Postprocessor(BoxCoder(), "softmax", 0.05, 50, 0.5, 40)
+    detections = post(cls_logits, bbox_regression, anchors, (300, 300))
+    for index in range(2):
+        boxes, scores, labels = reference_detections(
+            cls_logits[index], bbox_regression[index], anchors, (300, 300), 0.05, 50, 0.5, 40
+        )
+        assert len(detections[index]["scores"]) == 40
+        assert torch.equal(detections[index]["labels"], labels)
+        assert torch.allclose(detections[index]["scores"], scores)
+        assert torch.allclose(detections[index]["boxes"], boxes)
+
+
+def test_boxes_scaled_to_original_size_and_clipped():
+    anchors = torch.tensor([[250.0, 100.0, 350.0, 200.0]])  # crosses the right border of a 300x300 input
+    cls_logits = torch.tensor([[[0.0, 5.0]]])
+    detections = Postprocessor(BoxCoder())(cls_logits, torch.zeros(1, 1, 4), anchors, (300, 300), [(600, 900)])
+    assert detections[0]["boxes"].tolist() == [pytest.approx([750.0, 200.0, 900.0, 400.0])]
+    assert detections[0]["labels"].tolist() == [1]
+
+
+def test_nothing_above_threshold_gives_empty_tensors():
+    detections = Postprocessor(BoxCoder(), score_threshold=0.99)(
+        torch.zeros(1, 3, 5), torch.zeros(1, 3, 4), torch.tensor([[0.0, 0, 10, 10]] * 3), (300, 300)
+    )
+    assert detections[0]["boxes"].shape == (0, 4) and detections[0]["labels"].shape == (0,)
+
+
+def test_sigmoid_scores():
+    scores = Postprocessor(BoxCoder(), "sigmoid").class_scores(torch.tensor([[9.0, 0.0, 2.0]]))
+    assert scores[0].tolist() == pytest.approx([0.5, torch.sigmoid(torch.tensor(2.0)).item()])
