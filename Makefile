@@ -21,3 +21,20 @@ test-fast: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+DEMO := runs/demo
+DEMO_DATA := data/synthetic_driving
+
+# Built-in driving data -> train -> evaluate -> annotated images and clip.
+demo: $(STAMP)
+	rm -rf $(DEMO)
+	$(PY) tools/train.py configs/synthetic_driving.py --work-dir $(DEMO)
+	$(PY) tools/eval.py --checkpoint $(DEMO)/best.ckpt --out $(DEMO)/eval
+	$(PY) tools/infer.py --checkpoint $(DEMO)/best.ckpt --source $(DEMO_DATA)/val --out $(DEMO)/predictions/images
+	$(PY) tools/infer.py --checkpoint $(DEMO)/best.ckpt --source $(DEMO_DATA)/clip.mp4 --out $(DEMO)/predictions/clip
+	@echo
+	@echo "run directory:     $(DEMO)  (best.ckpt, last.ckpt, metrics.csv, tensorboard/)"
+	@echo "plots:             $(DEMO)/plots"
+	@echo "metrics:           $(DEMO)/eval/metrics.json"
+	@echo "annotated images:  $(DEMO)/predictions/images"
+	@echo "annotated clip:    $(DEMO)/predictions/clip"

@@ -1,0 +1,1 @@
+"""The Lightning training system around the detector. The only part of ssdlite that needs Lightning."""

@@ -1,0 +1,74 @@
+"""Callbacks of a training run: progress summary, plots, checkpoint on interruption."""
+
+import logging
+import time
+from pathlib import Path
+
+import lightning as L
+from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+from ssdlite import plots
+
+log = logging.getLogger(__name__)
+
+
+class Throughput(L.Callback):
+    """Images per second on the progress bar, and a one-line summary per epoch."""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.on_train_epoch_start(trainer, pl_module)  # a run resumed mid-epoch starts no epoch
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self.epoch_start = self.batch_start = time.perf_counter()
+        self.epoch_images = 0
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        now = time.perf_counter()
+        images = batch[0].shape[0] * trainer.world_size
+        self.epoch_images += images
+        pl_module.log("img/s", images / max(now - self.batch_start, 1e-9), prog_bar=True, on_step=True, on_epoch=False)
+        self.batch_start = now
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        seconds = time.perf_counter() - self.epoch_start
+        metrics = trainer.callback_metrics
+        parts = [f"epoch {trainer.current_epoch}", f"step {trainer.global_step}"]
+        parts += [f"{key} {float(metrics[key]):.4f}" for key in ("train/loss", "val/AP", "val/AP50") if key in metrics]
+        parts += [f"lr {trainer.optimizers[0].param_groups[0]['lr']:.2e}", f"{self.epoch_images / seconds:.1f} img/s"]
+        if trainer.is_global_zero:
+            log.info(" | ".join(parts))
+
+
+class RunPlots(L.Callback):
+    """PNG plots in `<run dir>/plots` after each validation and at the end of training."""
+
+    def __init__(self, run_dir: Path):
+        self.plot_dir = Path(run_dir) / "plots"
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if not trainer.is_global_zero or pl_module.last_eval is None or trainer.sanity_checking:
+            return
+        metrics, cocoeval, _ = pl_module.last_eval
+        plots.plot_class_ap(metrics, self.plot_dir / "class_ap.png")
+        if cocoeval is not None:
+            plots.plot_precision_recall(cocoeval, pl_module.class_names, self.plot_dir / "precision_recall.png")
+        if pl_module.val_examples:
+            plots.plot_predictions(pl_module.val_examples, pl_module.class_names, self.plot_dir / "predictions.png")
+
+    def on_fit_end(self, trainer, pl_module) -> None:
+        metrics_csv = Path(trainer.loggers[0].log_dir) / "metrics.csv" if trainer.loggers else None
+        if trainer.is_global_zero and metrics_csv is not None and metrics_csv.is_file():
+            trainer.loggers[0].save()
+            plots.plot_curves(metrics_csv, self.plot_dir / "curves.png")
+
+
+class CheckpointOnInterrupt(L.Callback):
+    """Ctrl-C or SIGTERM mid-epoch writes `last.ckpt`, so `--resume auto` continues the run."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
+        if isinstance(exception, (KeyboardInterrupt, SIGTERMException)):
+            trainer.save_checkpoint(self.path)  # Lightning writes through a temporary file
+            log.warning("interrupted at step %d; saved %s", trainer.global_step, self.path)

@@ -1,0 +1,114 @@
+"""A training run: its directory, loggers, callbacks and Trainer."""
+
+import json
+import logging
+import pprint
+import time
+from pathlib import Path
+
+import lightning as L
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from ssdlite.config import Config, to_dict
+from ssdlite.training.callbacks import CheckpointOnInterrupt, RunPlots, Throughput
+from ssdlite.training.datamodule import DetectionDataModule
+from ssdlite.training.system import DetectionSystem
+
+log = logging.getLogger(__name__)
+
+
+def make_run_dir(config_path: str | Path, work_dir: str | Path | None, root: str) -> Path:
+    """`work_dir` if given, else `<root>/<config name>-<date-time>`."""
+    if work_dir is not None:
+        return Path(work_dir)
+    return Path(root) / f"{Path(config_path).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def write_resolved_config(config: Config, path: Path) -> None:
+    """The config after overrides, as a Python file `load_config` reads back."""
+    text = f"from ssdlite.config import from_dict\n\nconfig = from_dict(\n{pprint.pformat(to_dict(config), indent=4, sort_dicts=False)}\n)\n"
+    path.write_text(text)
+
+
+def find_resume_checkpoint(resume: str | None, run_dir: Path) -> str | None:
+    """`auto` means `<run dir>/last.ckpt` when it exists; otherwise the path itself."""
+    if resume == "auto":
+        last = run_dir / "last.ckpt"
+        return str(last) if last.is_file() else None
+    if resume is not None and not Path(resume).is_file():
+        raise FileNotFoundError(f"--resume {resume}: no such checkpoint")
+    return resume
+
+
+def build_trainer(config: Config, run_dir: Path, callbacks: list[L.Callback] = ()) -> L.Trainer:
+    train, trainer = config.train, config.trainer
+    checkpoint = ModelCheckpoint(
+        dirpath=run_dir,
+        filename="best",
+        monitor="val/AP",
+        mode="max",
+        save_last=True,
+        auto_insert_metric_name=False,
+        save_on_train_epoch_end=True,  # last.ckpt every epoch, not only when validating
+        enable_version_counter=False,  # a resumed run overwrites last.ckpt, never last-v1.ckpt
+    )
+    return L.Trainer(
+        accelerator=trainer.accelerator,
+        devices=trainer.devices,
+        num_nodes=trainer.num_nodes,
+        strategy=trainer.strategy,
+        precision=trainer.precision,
+        sync_batchnorm=trainer.sync_batchnorm,
+        max_epochs=train.max_epochs,
+        max_steps=train.max_steps,
+        max_time=train.max_time,
+        gradient_clip_val=train.grad_clip_norm,
+        check_val_every_n_epoch=train.eval_every_n_epochs,
+        num_sanity_val_steps=0,
+        use_distributed_sampler=False,  # the datamodule's samplers resume mid-epoch
+        deterministic=train.deterministic,
+        default_root_dir=run_dir,
+        logger=[CSVLogger(run_dir, name="", version=""), TensorBoardLogger(run_dir, name="tensorboard", version="")],
+        callbacks=[
+            checkpoint,
+            LearningRateMonitor(logging_interval="step"),
+            Throughput(),
+            RunPlots(run_dir),
+            CheckpointOnInterrupt(run_dir / "last.ckpt"),
+            *callbacks,
+        ],
+        log_every_n_steps=10,
+    )
+
+
+def train(
+    config: Config,
+    config_path: str | Path,
+    work_dir: str | Path | None = None,
+    resume: str | None = None,
+    callbacks: list[L.Callback] = (),
+) -> Path:
+    """Train, validate at the end, and return the run directory.
+
+    The directory holds config.py (resolved), last.ckpt, best.ckpt (by val/AP),
+    metrics.csv, tensorboard/, plots/ and final_metrics.json.
+    """
+    L.seed_everything(config.train.seed, workers=True, verbose=False)
+    run_dir = make_run_dir(config_path, work_dir, config.trainer.work_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_resolved_config(config, run_dir / "config.py")
+    ckpt_path = find_resume_checkpoint(resume, run_dir)
+
+    datamodule = DetectionDataModule(config.data, config.model.image_size, seed=config.train.seed)
+    datamodule.prepare_data()
+    datamodule.setup("fit")
+    system = DetectionSystem(to_dict(config), list(datamodule.train_set.class_names))
+    trainer = build_trainer(config, run_dir, callbacks)
+    trainer.fit(system, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+
+    metrics = trainer.validate(system, datamodule=datamodule, verbose=False)[0]
+    if trainer.is_global_zero:
+        (run_dir / "final_metrics.json").write_text(json.dumps(metrics, indent=2))
+        log.info("run directory: %s (checkpoints, metrics.csv, plots/)", run_dir)
+    return run_dir

@@ -1,0 +1,136 @@
+"""The LightningModule: training and validation steps, optimiser, EMA, COCO evaluation."""
+
+import logging
+import math
+
+import lightning as L
+import torch
+import torch.distributed as dist
+from lightning.pytorch.callbacks import Timer
+from torch.optim.lr_scheduler import LambdaLR
+
+from ssdlite.build import build_model
+from ssdlite.config import from_dict
+from ssdlite.evaluation import evaluate_coco, merge_images, to_coco_results
+from ssdlite.optim import build_ema, build_optimizer, warmup_cosine_factor
+
+log = logging.getLogger(__name__)
+
+
+class NonFiniteLossError(RuntimeError):
+    """Training produced non-finite losses several steps in a row."""
+
+
+class DetectionSystem(L.LightningModule):
+    """SSDLite training around a plain `SSDLite` model (`self.model`).
+
+    Args:
+        config: the resolved config as a dict (`ssdlite.config.to_dict`); saved
+            in every checkpoint with `class_names`, so a checkpoint alone
+            rebuilds the model.
+        class_names: object classes; label k is `class_names[k - 1]`.
+    """
+
+    def __init__(self, config: dict, class_names: list[str]):
+        super().__init__()
+        self.save_hyperparameters()
+        self.config = from_dict(config)
+        self.class_names = tuple(class_names)
+        self.model = build_model(self.config.model, num_classes=len(class_names) + 1)
+        train = self.config.train
+        self.ema = build_ema(self.model, train.ema_decay) if train.ema else None
+        self.consecutive_bad_steps = 0
+        self.val_results: list[tuple[int, list[dict]]] = []
+        self.last_eval = None  # (metrics, cocoeval) of the latest validation, for plots
+        self.val_examples = []  # a few (image, detections, target) for the prediction grid
+
+    @property
+    def eval_model(self):
+        """The weights validation and export use: the EMA when there is one."""
+        return self.ema.module if self.ema is not None else self.model
+
+    def training_step(self, batch, batch_idx):
+        images, targets = batch
+        losses = self.model.loss(*self.model(images), targets)
+        non_finite = not torch.isfinite(losses["loss"]).item()
+        # Every rank must agree to skip, or DDP would wait for gradients forever.
+        if self.trainer.strategy.reduce_boolean_decision(non_finite, all=False):
+            return self._skip_step(targets)
+        self.consecutive_bad_steps = 0
+        batch_size = images.shape[0]
+        self.log("train/loss", losses["loss"], prog_bar=True, batch_size=batch_size)
+        self.log("train/loss_cls", losses["loss_cls"], batch_size=batch_size)
+        self.log("train/loss_box", losses["loss_box"], batch_size=batch_size)
+        return losses["loss"]
+
+    def _skip_step(self, targets) -> None:
+        self.consecutive_bad_steps += 1
+        image_ids = [int(t["image_id"]) for t in targets]
+        log.warning("non-finite loss at step %d; skipped the batch with image ids %s", self.global_step, image_ids)
+        if self.consecutive_bad_steps >= self.config.train.max_bad_steps:
+            raise NonFiniteLossError(
+                f"{self.consecutive_bad_steps} non-finite losses in a row (last batch: image ids {image_ids}); "
+                "lower train.lr, raise train.warmup_steps or check the data"
+            )
+        return None
+
+    def on_train_batch_end(self, outputs, batch, batch_idx) -> None:
+        if self.ema is not None:
+            self.ema.update_parameters(self.model)
+
+    def validation_step(self, batch, batch_idx) -> None:
+        images, targets = batch
+        model = self.eval_model
+        cls_logits, bbox_regression = model(images)
+        losses = model.loss(cls_logits, bbox_regression, targets)
+        self.log("val/loss", losses["loss"], batch_size=images.shape[0], sync_dist=True)
+        orig_sizes = [tuple(int(v) for v in t["orig_size"]) for t in targets]
+        detections = model.postprocess(cls_logits, bbox_regression, orig_sizes)
+        dataset = self.trainer.datamodule.val_set
+        for detection, target in zip(detections, targets):
+            image_id = int(target["image_id"])
+            self.val_results.append((image_id, to_coco_results([detection], [image_id], dataset.label_to_category_id)))
+        if batch_idx == 0:
+            self.val_examples = [(images[i].cpu(), detections[i], targets[i]) for i in range(min(8, len(targets)))]
+
+    def on_validation_epoch_end(self) -> None:
+        per_image = self.val_results
+        if dist.is_available() and dist.is_initialized():
+            gathered = [None] * dist.get_world_size()
+            dist.all_gather_object(gathered, per_image)
+            per_image = [item for rank_items in gathered for item in rank_items]
+        results, image_ids = merge_images(per_image)
+        dataset = self.trainer.datamodule.val_set
+        category_ids = [dataset.label_to_category_id[k] for k in range(1, len(self.class_names) + 1)]
+        metrics, cocoeval = evaluate_coco(dataset.coco, results, image_ids, category_ids, self.class_names)
+        # Every rank computed the same numbers from the same gathered results.
+        self.log_dict({f"val/{name}": value for name, value in metrics.items()}, rank_zero_only=False)
+        self.log("val/num_images", float(len(image_ids)))
+        self.last_eval = (metrics, cocoeval, results)
+        self.val_results = []
+
+    def configure_optimizers(self):
+        train = self.config.train
+        optimizer = build_optimizer(self.model, train.optimizer, train.lr, train.momentum, train.weight_decay)
+        scheduler = LambdaLR(optimizer, lambda step: warmup_cosine_factor(step, train.warmup_steps, self.training_progress()))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def training_progress(self) -> float:
+        """Fraction of the run done, by steps or by time, whichever limit is nearer."""
+        trainer = self.trainer
+        step_limits = [trainer.max_steps] if trainer.max_steps > 0 else []
+        # Known once the training data is set up (not yet when the scheduler is built);
+        # asking `estimated_stepping_batches` earlier would set the data up before a
+        # resumed run restores its place in the epoch.
+        if trainer.max_epochs is not None and trainer.max_epochs > 0 and math.isfinite(trainer.num_training_batches):
+            step_limits.append(trainer.max_epochs * math.ceil(trainer.num_training_batches / trainer.accumulate_grad_batches))
+        fractions = [self.global_step / limit for limit in step_limits]
+        timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
+        if timer is not None and timer.time_remaining() is not None:
+            elapsed = timer.time_elapsed()
+            fractions.append(elapsed / max(elapsed + timer.time_remaining(), 1e-9))
+        return max(fractions, default=0.0)
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        if self.ema is not None:
+            checkpoint["ema_state_dict"] = self.ema.module.state_dict()

@@ -1,0 +1,85 @@
+import contextlib
+import io
+
+import numpy as np
+import pytest
+import torch
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from ssdlite.evaluation import evaluate_coco, merge_images, summary_table, to_coco_results
+
+
+def make_ground_truth() -> COCO:
+    rng = np.random.default_rng(0)
+    images, annotations = [], []
+    for image_id in range(1, 21):
+        images.append({"id": image_id, "width": 640, "height": 480, "file_name": f"{image_id}.jpg"})
+        for _ in range(rng.integers(1, 5)):
+            x, y = rng.uniform(0, 500), rng.uniform(0, 350)
+            w, h = rng.uniform(8, 140), rng.uniform(8, 130)
+            annotations.append(
+                {"id": len(annotations) + 1, "image_id": image_id, "category_id": int(rng.choice([1, 3, 8])),
+                 "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0}
+            )
+    coco = COCO()
+    coco.dataset = {"images": images, "annotations": annotations,
+                    "categories": [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}, {"id": 8, "name": "truck"}]}
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco.createIndex()
+    return coco
+
+
+def noisy_detections(coco: COCO, seed: int = 1) -> list[dict]:
+    """Ground truth jittered, relabelled now and then, plus false positives."""
+    rng = np.random.default_rng(seed)
+    results = []
+    for ann in coco.dataset["annotations"]:
+        if rng.random() < 0.15:
+            continue
+        x, y, w, h = ann["bbox"]
+        jitter = rng.normal(0, 0.08, 4) * [w, h, w, h]
+        category = ann["category_id"] if rng.random() > 0.1 else 1
+        results.append({"image_id": ann["image_id"], "category_id": category, "bbox": [x + jitter[0], y + jitter[1], w + jitter[2], h + jitter[3]], "score": float(rng.uniform(0.3, 1))})
+    for image_id in range(1, 21):
+        results.append({"image_id": image_id, "category_id": 3, "bbox": [10.0, 10.0, 50.0, 40.0], "score": float(rng.uniform(0, 0.5))})
+    return results
+
+
+def test_metrics_equal_pycocotools_called_directly():
+    coco = make_ground_truth()
+    results = noisy_detections(coco)
+    metrics, _ = evaluate_coco(coco, results, list(range(1, 21)), [1, 3, 8], ("person", "car", "truck"))
+    with contextlib.redirect_stdout(io.StringIO()):
+        reference = COCOeval(coco, coco.loadRes(results), "bbox")
+        reference.evaluate()
+        reference.accumulate()
+        reference.summarize()
+    assert metrics["AP"] == pytest.approx(reference.stats[0], abs=1e-12)
+    assert metrics["AP50"] == pytest.approx(reference.stats[1], abs=1e-12)
+    assert metrics["ARl"] == pytest.approx(reference.stats[11], abs=1e-12)
+    assert 0.2 < metrics["AP"] < 0.95  # the detections are imperfect, not hopeless
+    # per-class AP averages to the overall AP
+    assert np.mean([metrics["AP/person"], metrics["AP/car"], metrics["AP/truck"]]) == pytest.approx(metrics["AP"])
+
+
+def test_no_detections_scores_zero():
+    metrics, cocoeval = evaluate_coco(make_ground_truth(), [], [1, 2], [1, 3, 8], ("person", "car", "truck"))
+    assert metrics["AP"] == 0.0 and metrics["AP/car"] == 0.0 and cocoeval is None
+
+
+def test_images_repeated_by_a_distributed_sampler_count_once():
+    entry = {"image_id": 5, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}
+    results, image_ids = merge_images([(5, [entry]), (6, []), (5, [entry])])
+    assert results == [entry] and image_ids == [5, 6]
+
+
+def test_results_convert_boxes_and_labels():
+    detection = {"boxes": torch.tensor([[10.0, 20.0, 40.0, 60.0]]), "scores": torch.tensor([0.9]), "labels": torch.tensor([2])}
+    (result,) = to_coco_results([detection], [42], {1: 1, 2: 3})
+    assert result == {"image_id": 42, "category_id": 3, "bbox": [10.0, 20.0, 30.0, 40.0], "score": 0.9}
+
+
+def test_summary_table_lists_classes():
+    table = summary_table({"AP": 0.5, "AP50": 0.7, "AP75": 0.4, "APs": 0, "APm": 0, "APl": 0, "AR1": 0, "AR10": 0, "AR100": 0, "ARs": 0, "ARm": 0, "ARl": 0, "AP/car": 0.25})
+    assert "AP50        70.00" in table and "car     25.00" in table

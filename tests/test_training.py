@@ -1,0 +1,169 @@
+"""End-to-end training runs on tiny built-in data."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+
+from ssdlite.checkpoint import load_checkpoint
+from ssdlite.config import Config, ConfigError, DataConfig, ModelConfig, TrainConfig, TrainerConfig, apply_overrides
+from ssdlite.data.synthetic import make_synthetic_dataset
+from ssdlite.training.runner import train
+from ssdlite.training.system import NonFiniteLossError
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("driving")
+    make_synthetic_dataset(root, num_train=32, num_val=12, seed=3)
+    return root
+
+
+def tiny_config(root: Path, **train) -> Config:
+    """A narrow model at a small input, no augmentation: quick and deterministic."""
+    settings = dict(optimizer="adamw", lr=3e-3, warmup_steps=4, max_epochs=3, ema=True, ema_decay=0.99, eval_every_n_epochs=3, seed=0, deterministic=True)
+    return Config(
+        model=ModelConfig(image_size=(96, 160), width_mult=0.35),
+        data=DataConfig(
+            train_images=str(root / "train"),
+            train_annotations=str(root / "annotations/train.json"),
+            val_images=str(root / "val"),
+            val_annotations=str(root / "annotations/val.json"),
+            classes=("person", "bicycle", "car", "motorcycle", "bus", "truck"),
+            photometric=False,
+            zoom_out_max=1.0,
+            min_iou_crop=False,
+            hflip=False,
+            batch_size=8,
+            num_workers=0,
+        ),
+        train=TrainConfig(**(settings | train)),
+        trainer=TrainerConfig(accelerator="cpu"),
+    )
+
+
+def run_tool(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+
+
+def final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
+    return torch.load(run_dir / "last.ckpt", weights_only=True)["state_dict"]
+
+
+def test_train_evaluate_and_reproduce_the_logged_map(tiny_data, tmp_path):
+    run_dir = train(tiny_config(tiny_data, max_epochs=4, eval_every_n_epochs=2), "tiny.py", tmp_path / "run")
+    for name in ("config.py", "last.ckpt", "best.ckpt", "metrics.csv", "final_metrics.json", "plots/curves.png", "plots/class_ap.png", "plots/precision_recall.png", "plots/predictions.png"):
+        assert (run_dir / name).is_file(), name
+    assert any((run_dir / "tensorboard").iterdir())
+    rows = (run_dir / "metrics.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    losses = [float(r.split(",")[header.index("train/loss")]) for r in rows[1:] if r.split(",")[header.index("train/loss")]]
+    assert losses[-1] < losses[0]
+    final = json.loads((run_dir / "final_metrics.json").read_text())
+    assert 0.0 <= final["val/AP50"] <= 1.0 and final["val/num_images"] == 12
+
+    out = tmp_path / "eval"
+    result = run_tool("tools/eval.py", "--checkpoint", str(run_dir / "last.ckpt"), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["AP"] == pytest.approx(final["val/AP"], abs=1e-6)
+    assert metrics["AP50"] == pytest.approx(final["val/AP50"], abs=1e-6)
+    assert "AP50" in result.stdout and "truck" in result.stdout
+    assert isinstance(json.loads((out / "detections.json").read_text()), list)
+
+
+class CtrlCAtStep(L.Callback):
+    """Simulates Ctrl-C just before training step `step` + 1."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if trainer.global_step == self.step:
+            raise KeyboardInterrupt
+
+
+def test_resume_mid_epoch_matches_an_uninterrupted_run(tiny_data, tmp_path):
+    config = tiny_config(tiny_data, max_epochs=3, eval_every_n_epochs=10)  # 4 batches an epoch
+    straight = train(config, "tiny.py", tmp_path / "straight")
+    with pytest.raises(SystemExit):  # Lightning exits after a KeyboardInterrupt
+        train(config, "tiny.py", tmp_path / "resumed", callbacks=[CtrlCAtStep(6)])
+    interrupted = torch.load(tmp_path / "resumed/last.ckpt", weights_only=True)
+    assert interrupted["global_step"] == 6 and interrupted["epoch"] == 1
+    assert interrupted["optimizer_states"] and interrupted["lr_schedulers"] and "ema_state_dict" in interrupted
+    train(config, "tiny.py", tmp_path / "resumed", resume="auto")
+    expected, resumed = final_weights(straight), final_weights(tmp_path / "resumed")
+    assert torch.load(tmp_path / "resumed/last.ckpt", weights_only=True)["global_step"] == 12
+    assert expected.keys() == resumed.keys()
+    for key in expected:
+        assert torch.allclose(expected[key].float(), resumed[key].float(), atol=1e-6), key
+
+
+def test_non_finite_losses_skip_then_stop(tiny_data, tmp_path, monkeypatch, caplog):
+    from ssdlite.model import SSDLite
+
+    original = SSDLite.loss
+
+    def nan_loss(self, *args):
+        losses = original(self, *args)
+        losses["loss"] = losses["loss"] * float("nan")
+        return losses
+
+    monkeypatch.setattr(SSDLite, "loss", nan_loss)
+    with pytest.raises(NonFiniteLossError, match="3 non-finite losses in a row"):
+        train(tiny_config(tiny_data, max_bad_steps=3), "tiny.py", tmp_path / "run")
+    assert "skipped the batch with image ids" in caplog.text
+
+
+def test_ddp_on_two_processes_matches_single_process_eval(tiny_data, tmp_path):
+    config_file = tmp_path / "tiny_ddp.py"
+    config_file.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from pathlib import Path\n"
+        "from test_training import tiny_config\n"
+        f"config = tiny_config(Path({str(tiny_data)!r}), max_epochs=2, eval_every_n_epochs=2, deterministic=False)\n"
+    )
+    run_dir = tmp_path / "ddp"
+    env = os.environ | {"PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "tools/train.py", str(config_file), "--work-dir", str(run_dir), "--set", "trainer.devices=2", "trainer.strategy=ddp"],
+        cwd=REPO, capture_output=True, text=True, timeout=900, env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    logged = json.loads((run_dir / "final_metrics.json").read_text())
+    assert logged["val/num_images"] == 12  # 12 images on 2 ranks: none counted twice
+    out = tmp_path / "eval"
+    evaluation = run_tool("tools/eval.py", "--checkpoint", str(run_dir / "last.ckpt"), "--out", str(out))
+    assert evaluation.returncode == 0, evaluation.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["AP"] == pytest.approx(logged["val/AP"], abs=1e-6)
+    assert metrics["AP50"] == pytest.approx(logged["val/AP50"], abs=1e-6)
+
+
+def test_bad_override_and_missing_data_are_clear(tmp_path):
+    with pytest.raises(ConfigError, match="did you mean train.lr"):
+        apply_overrides(Config(), ["train.lrr=1"])
+    result = run_tool("tools/train.py", "configs/coco_ssdlite.py", "--set", "data.batch_size=two")
+    assert result.returncode != 0 and "data.batch_size" in result.stderr
+    missing = tmp_path / "nowhere"
+    result = run_tool(
+        "tools/train.py", "configs/coco_ssdlite.py", "--work-dir", str(tmp_path / "run"),
+        "--set", f"data.train_annotations={str(missing / 'train.json')!r}",
+    )
+    assert result.returncode != 0 and str(missing / "train.json") in result.stderr
+
+
+def test_eval_refuses_a_checkpoint_of_another_kind(tmp_path):
+    torch.save({"model": torch.zeros(2)}, tmp_path / "other.pt")
+    result = run_tool("tools/eval.py", "--checkpoint", str(tmp_path / "other.pt"))
+    assert result.returncode != 0 and "not an ssdlite checkpoint" in result.stderr

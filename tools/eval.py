@@ -1,0 +1,44 @@
+"""COCO mAP of a checkpoint: python tools/eval.py [CONFIG] --checkpoint PATH [--out DIR]
+
+The checkpoint carries its config and class names; CONFIG (optional) only
+replaces the data section, to evaluate on other data.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ssdlite.checkpoint import CheckpointError, load_checkpoint
+from ssdlite.config import ConfigError, apply_overrides, load_config
+from ssdlite.data.build import build_dataset
+from ssdlite.evaluation import evaluate_model, summary_table
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("config", nargs="?", help="config whose data section to evaluate on (default: the checkpoint's)")
+    parser.add_argument("--checkpoint", required=True)
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="data overrides, e.g. data.batch_size=8")
+    parser.add_argument("--out", help="where metrics.json and detections.json go (default: beside the checkpoint)")
+    args = parser.parse_args(argv)
+    try:
+        model, config, class_names = load_checkpoint(args.checkpoint)
+        if args.config:
+            config.data = load_config(args.config).data
+        config = apply_overrides(config, args.set)
+    except (CheckpointError, ConfigError) as error:
+        sys.exit(f"error: {error}")
+    config.data.classes = class_names  # labels must mean what they meant in training
+    dataset = build_dataset(config.data, "val", config.model.image_size)
+    metrics, results = evaluate_model(model, dataset, class_names, config.data.batch_size, config.data.num_workers)
+    print(summary_table(metrics))
+    out = Path(args.out) if args.out else Path(args.checkpoint).parent
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    (out / "detections.json").write_text(json.dumps(results))
+    print(f"wrote {out / 'metrics.json'} and {out / 'detections.json'} (COCO results format)")
+
+
+if __name__ == "__main__":
+    main()

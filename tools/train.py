@@ -1,0 +1,29 @@
+"""Train a detector: python tools/train.py CONFIG [--set key=value ...] [--resume PATH|auto] [--work-dir DIR]"""
+
+import argparse
+import logging
+import sys
+
+from ssdlite.config import ConfigError, apply_overrides, load_config
+from ssdlite.training.runner import train
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("config", help="a Python config file, e.g. configs/coco_ssdlite.py")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="overrides, e.g. train.lr=0.01 trainer.devices=2")
+    parser.add_argument("--resume", help="a checkpoint to continue from, or 'auto' for <work dir>/last.ckpt")
+    parser.add_argument("--work-dir", help="the run directory (default: runs/<config name>-<date-time>)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        config = apply_overrides(load_config(args.config), args.set)
+    except ConfigError as error:
+        sys.exit(f"error: {error}")
+    if args.resume == "auto" and args.work_dir is None:
+        sys.exit("error: --resume auto needs --work-dir (the run to continue)")
+    train(config, args.config, args.work_dir, args.resume)
+
+
+if __name__ == "__main__":
+    main()
