@@ -23,7 +23,8 @@ def plot_curves(metrics_csv: Path, out: Path) -> None:
     loss_ax.set(xlabel="step", ylabel="loss", title="loss")
     ap_ax.set(xlabel="step", ylabel="AP", title="validation", ylim=(0, 1))
     for ax in (loss_ax, ap_ax):
-        ax.legend()
+        if ax.lines:
+            ax.legend()
         ax.grid(alpha=0.3)
     _save(fig, out)
 

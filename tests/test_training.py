@@ -55,6 +55,12 @@ def run_tool(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=600)
 
 
+def evaluate_with_tool(checkpoint: Path, out: Path) -> tuple[dict, str]:
+    result = run_tool("tools/eval.py", "--checkpoint", str(checkpoint), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return json.loads((out / "metrics.json").read_text()), result.stdout
+
+
 def final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
     return torch.load(run_dir / "last.ckpt", weights_only=True)["state_dict"]
 
@@ -71,14 +77,16 @@ def test_train_evaluate_and_reproduce_the_logged_map(tiny_data, tmp_path):
     final = json.loads((run_dir / "final_metrics.json").read_text())
     assert 0.0 <= final["val/AP50"] <= 1.0 and final["val/num_images"] == 12
 
-    out = tmp_path / "eval"
-    result = run_tool("tools/eval.py", "--checkpoint", str(run_dir / "last.ckpt"), "--out", str(out))
-    assert result.returncode == 0, result.stderr
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics, printed = evaluate_with_tool(run_dir / "last.ckpt", tmp_path / "eval_last")
     assert metrics["AP"] == pytest.approx(final["val/AP"], abs=1e-6)
     assert metrics["AP50"] == pytest.approx(final["val/AP50"], abs=1e-6)
-    assert "AP50" in result.stdout and "truck" in result.stdout
-    assert isinstance(json.loads((out / "detections.json").read_text()), list)
+    assert "AP50" in printed and "truck" in printed
+    assert isinstance(json.loads((tmp_path / "eval_last/detections.json").read_text()), list)
+    # the best checkpoint scores what the run logged when it was saved
+    best = torch.load(run_dir / "best.ckpt", weights_only=True)
+    (checkpoint_state,) = [v for k, v in best["callbacks"].items() if k.startswith("ModelCheckpoint")]
+    metrics, _ = evaluate_with_tool(run_dir / "best.ckpt", tmp_path / "eval_best")
+    assert metrics["AP"] == pytest.approx(float(checkpoint_state["best_model_score"]), abs=1e-6)
 
 
 class CtrlCAtStep(L.Callback):
@@ -142,10 +150,7 @@ def test_ddp_on_two_processes_matches_single_process_eval(tiny_data, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     logged = json.loads((run_dir / "final_metrics.json").read_text())
     assert logged["val/num_images"] == 12  # 12 images on 2 ranks: none counted twice
-    out = tmp_path / "eval"
-    evaluation = run_tool("tools/eval.py", "--checkpoint", str(run_dir / "last.ckpt"), "--out", str(out))
-    assert evaluation.returncode == 0, evaluation.stderr
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics, _ = evaluate_with_tool(run_dir / "last.ckpt", tmp_path / "eval")
     assert metrics["AP"] == pytest.approx(logged["val/AP"], abs=1e-6)
     assert metrics["AP50"] == pytest.approx(logged["val/AP50"], abs=1e-6)
 
