@@ -82,4 +82,4 @@ def test_results_convert_boxes_and_labels():
 
 def test_summary_table_lists_classes():
     table = summary_table({"AP": 0.5, "AP50": 0.7, "AP75": 0.4, "APs": 0, "APm": 0, "APl": 0, "AR1": 0, "AR10": 0, "AR100": 0, "ARs": 0, "ARm": 0, "ARl": 0, "AP/car": 0.25})
-    assert "AP50        70.00" in table and "car     25.00" in table
+    assert "AP50        70.00" in table and "car   25.00" in table

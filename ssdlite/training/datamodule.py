@@ -1,5 +1,6 @@
 """Datasets, samplers and loaders for training and validation."""
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -82,7 +83,9 @@ class DetectionDataModule(L.LightningDataModule):
         if stage == "fit" and self.train_set is None:
             self.train_set = build_dataset(self.cfg, "train", self.image_size)
         if stage in ("fit", "validate") and self.val_set is None:
-            self.val_set = build_dataset(self.cfg, "val", self.image_size)
+            # Validation labels must mean what training labels mean, whatever the val file lists.
+            classes = self.train_set.class_names if self.train_set is not None else self.cfg.classes
+            self.val_set = build_dataset(dataclasses.replace(self.cfg, classes=classes), "val", self.image_size)
 
     def train_dataloader(self) -> DataLoader:
         sampler = self._sampler(self.train_set, shuffle=True)

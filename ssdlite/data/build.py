@@ -1,0 +1,44 @@
+"""Datasets from a `DataConfig`, and batching."""
+
+from pathlib import Path
+
+import torch
+
+from ssdlite.config import DataConfig
+from ssdlite.data.coco import CocoDetection, DatasetError
+from ssdlite.data.transforms import train_transform, val_transform
+
+COCO_HELP = (
+    "COCO 2017 comes from https://cocodataset.org/#download (train2017.zip, val2017.zip, "
+    "annotations_trainval2017.zip), unpacked under data/coco/; other data: set "
+    "data.train_images, data.train_annotations, data.val_images and data.val_annotations"
+)
+
+
+def build_dataset(cfg: DataConfig, split: str, image_size: tuple[int, int]) -> CocoDetection:
+    """The train (augmented) or val (resize only) split the config describes.
+
+    Raises:
+        FileNotFoundError: naming every missing path and how to get the data.
+    """
+    if split not in ("train", "val"):
+        raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+    images = Path(getattr(cfg, f"{split}_images"))
+    annotations = Path(getattr(cfg, f"{split}_annotations"))
+    missing = [str(p) for p in (annotations, images) if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"{split} data not found: {', '.join(missing)}. {COCO_HELP}")
+    if split == "train":
+        transform = train_transform(image_size, cfg.photometric, cfg.zoom_out_max, cfg.min_iou_crop, cfg.hflip)
+    else:
+        transform = val_transform(image_size)
+    return CocoDetection(images, annotations, transform, cfg.classes, cfg.keep_empty_images, cfg.max_bad_image_fraction)
+
+
+def collate(batch: list[tuple[torch.Tensor, dict]]) -> tuple[torch.Tensor, list[dict]]:
+    """Images stacked to Tensor[B, 3, H, W]; targets kept as a list of dicts."""
+    images, targets = zip(*batch)
+    return torch.stack(images), list(targets)
+
+
+__all__ = ["build_dataset", "collate", "DatasetError"]
