@@ -107,7 +107,8 @@ class TrainerConfig:
     strategy: str = "auto"  # "ddp" for several devices
     precision: str = "32-true"  # "16-mixed" / "bf16-mixed" where the hardware has it
     sync_batchnorm: bool = False
-    work_dir: str = "runs"
+    log_every_n_steps: int = 10
+    work_dir: str = "runs"  # run directories go under this unless --work-dir is given
 
 
 @dataclass(slots=True)

@@ -88,7 +88,7 @@ def evaluate_coco(
     if not results or not image_ids:
         return metrics, None
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress
-        coco_dt = coco_gt.loadRes(results)
+        coco_dt = coco_gt.loadRes([dict(r) for r in results])  # loadRes adds keys to what it is given
         cocoeval = COCOeval(coco_gt, coco_dt, iouType="bbox")
         cocoeval.params.imgIds = sorted(set(image_ids))
         cocoeval.params.catIds = list(category_ids)

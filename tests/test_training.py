@@ -47,7 +47,7 @@ def tiny_config(root: Path, **train) -> Config:
             num_workers=0,
         ),
         train=TrainConfig(**(settings | train)),
-        trainer=TrainerConfig(accelerator="cpu"),
+        trainer=TrainerConfig(accelerator="cpu", log_every_n_steps=1),
     )
 
 
@@ -84,7 +84,7 @@ def test_train_evaluate_and_reproduce_the_logged_map(tiny_data, tmp_path):
     assert isinstance(json.loads((tmp_path / "eval_last/detections.json").read_text()), list)
     # the best checkpoint scores what the run logged when it was saved
     best = torch.load(run_dir / "best.ckpt", weights_only=True)
-    (checkpoint_state,) = [v for k, v in best["callbacks"].items() if k.startswith("ModelCheckpoint")]
+    (checkpoint_state,) = [v for k, v in best["callbacks"].items() if k.startswith("ModelCheckpoint") and "val/AP" in k]
     metrics, _ = evaluate_with_tool(run_dir / "best.ckpt", tmp_path / "eval_best")
     assert metrics["AP"] == pytest.approx(float(checkpoint_state["best_model_score"]), abs=1e-6)
 

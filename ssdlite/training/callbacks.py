@@ -1,11 +1,10 @@
-"""Callbacks of a training run: progress summary, plots, checkpoint on interruption."""
+"""Callbacks of a training run: progress summary and plots."""
 
 import logging
 import time
 from pathlib import Path
 
 import lightning as L
-from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from ssdlite import plots
 
@@ -60,15 +59,3 @@ class RunPlots(L.Callback):
         if trainer.is_global_zero and metrics_csv is not None and metrics_csv.is_file():
             trainer.loggers[0].save()
             plots.plot_curves(metrics_csv, self.plot_dir / "curves.png")
-
-
-class CheckpointOnInterrupt(L.Callback):
-    """Ctrl-C or SIGTERM mid-epoch writes `last.ckpt`, so `--resume auto` continues the run."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-
-    def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
-        if isinstance(exception, (KeyboardInterrupt, SIGTERMException)):
-            trainer.save_checkpoint(self.path)  # Lightning writes through a temporary file
-            log.warning("interrupted at step %d; saved %s", trainer.global_step, self.path)

@@ -11,7 +11,7 @@ from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from ssdlite.config import Config, to_dict
-from ssdlite.training.callbacks import CheckpointOnInterrupt, RunPlots, Throughput
+from ssdlite.training.callbacks import RunPlots, Throughput
 from ssdlite.training.datamodule import DetectionDataModule
 from ssdlite.training.system import DetectionSystem
 
@@ -43,15 +43,14 @@ def find_resume_checkpoint(resume: str | None, run_dir: Path) -> str | None:
 
 def build_trainer(config: Config, run_dir: Path, callbacks: list[L.Callback] = ()) -> L.Trainer:
     train, trainer = config.train, config.trainer
-    checkpoint = ModelCheckpoint(
-        dirpath=run_dir,
-        filename="best",
-        monitor="val/AP",
-        mode="max",
-        save_last=True,
-        auto_insert_metric_name=False,
-        save_on_train_epoch_end=True,  # last.ckpt every epoch, not only when validating
-        enable_version_counter=False,  # a resumed run overwrites last.ckpt, never last-v1.ckpt
+    # best.ckpt by validation AP; last.ckpt every epoch, and on Ctrl-C, SIGTERM or any
+    # other exception, so `--resume auto` continues. Lightning writes through a temporary file.
+    best = ModelCheckpoint(
+        dirpath=run_dir, filename="best", monitor="val/AP", mode="max", auto_insert_metric_name=False,
+        save_on_train_epoch_end=True, enable_version_counter=False,
+    )
+    last = ModelCheckpoint(
+        dirpath=run_dir, filename="last", save_on_train_epoch_end=True, enable_version_counter=False, save_on_exception=True
     )
     return L.Trainer(
         accelerator=trainer.accelerator,
@@ -70,15 +69,8 @@ def build_trainer(config: Config, run_dir: Path, callbacks: list[L.Callback] = (
         deterministic=train.deterministic,
         default_root_dir=run_dir,
         logger=[CSVLogger(run_dir, name="", version=""), TensorBoardLogger(run_dir, name="tensorboard", version="")],
-        callbacks=[
-            checkpoint,
-            LearningRateMonitor(logging_interval="step"),
-            Throughput(),
-            RunPlots(run_dir),
-            CheckpointOnInterrupt(run_dir / "last.ckpt"),
-            *callbacks,
-        ],
-        log_every_n_steps=10,
+        callbacks=[best, last, LearningRateMonitor(logging_interval="step"), Throughput(), RunPlots(run_dir), *callbacks],
+        log_every_n_steps=trainer.log_every_n_steps,
     )
 
 
