@@ -1,0 +1,132 @@
+import json
+import logging
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from ssdlite.config import DataConfig
+from ssdlite.data.build import build_dataset, collate
+from ssdlite.data.coco import CocoDetection, DatasetError
+
+CATEGORIES = [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}, {"id": 7, "name": "train"}, {"id": 90, "name": "toothbrush"}]
+
+
+def write_coco(root: Path, annotations: list[dict], num_images: int = 3, extra: dict | None = None) -> Path:
+    """Plain grey 100x80 (w x h) PNGs and a COCO file listing them."""
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    images = []
+    for image_id in range(1, num_images + 1):
+        cv2.imwrite(str(root / "images" / f"{image_id}.png"), np.full((80, 100, 3), 90, np.uint8))
+        images.append({"id": image_id, "file_name": f"{image_id}.png", "width": 100, "height": 80})
+    data = {"images": images, "annotations": annotations, "categories": CATEGORIES} | (extra or {})
+    path = root / "annotations.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def ann(id, image_id, category_id, bbox, iscrowd=0):
+    return {"id": id, "image_id": image_id, "category_id": category_id, "bbox": bbox, "area": bbox[2] * bbox[3], "iscrowd": iscrowd}
+
+
+def dataset(root: Path, annotations: list[dict], num_images: int = 3, **kwargs) -> CocoDetection:
+    return CocoDetection(root / "images", write_coco(root, annotations, num_images), transform=None, **kwargs)
+
+
+def test_gapped_ids_map_to_contiguous_labels_and_back(tmp_path):
+    ds = dataset(tmp_path, [ann(1, 1, 90, [10, 10, 20, 20]), ann(2, 1, 3, [30, 30, 10, 10]), ann(3, 2, 7, [0, 0, 5, 5])])
+    assert ds.class_names == ("person", "car", "train", "toothbrush")
+    assert ds.label_to_category_id == {1: 1, 2: 3, 3: 7, 4: 90}
+    assert all(ds.category_id_to_label[cid] == label for label, cid in ds.label_to_category_id.items())
+    _, target = ds[0]
+    assert target["labels"].tolist() == [4, 2]
+    assert target["boxes"].tolist() == [[10, 10, 30, 30], [30, 30, 40, 40]]
+    assert target["image_id"] == 1 and target["orig_size"] == (80, 100)
+
+
+def test_subset_by_name_drops_other_classes(tmp_path):
+    annotations = [ann(1, 1, 90, [10, 10, 20, 20]), ann(2, 1, 3, [30, 30, 10, 10]), ann(3, 2, 1, [0, 0, 5, 5])]
+    ds = dataset(tmp_path, annotations, classes=("car", "person"))
+    assert ds.label_to_category_id == {1: 3, 2: 1}
+    assert ds[0][1]["labels"].tolist() == [1]
+    assert ds[1][1]["labels"].tolist() == [2]
+    assert len(ds) == 3  # image 3 has nothing and stays as background
+    assert len(dataset(tmp_path, annotations, classes=("car", "person"), keep_empty_images=False)) == 2
+
+
+def test_unknown_class_name_lists_the_available_ones(tmp_path):
+    with pytest.raises(DatasetError, match=r"\['truck'\] are not in .*'person', 'car'"):
+        dataset(tmp_path, [], classes=("car", "truck"))
+
+
+def test_crowd_regions_are_passed_on(tmp_path):
+    ds = dataset(tmp_path, [ann(1, 1, 1, [10, 10, 20, 20], iscrowd=1), ann(2, 1, 1, [50, 10, 20, 20])])
+    assert ds[0][1]["iscrowd"].tolist() == [True, False]
+
+
+def test_every_problem_reported_at_once(tmp_path):
+    annotations = [ann(1, 1, 5, [0, 0, 5, 5]), ann(1, 2, 1, [0, 0, 5, 5]), ann(3, 9, 1, [0, 0, 5, 5])]
+    path = write_coco(tmp_path, annotations)
+    data = json.loads(path.read_text())
+    data["images"].append({"id": 2, "file_name": "2.png", "width": 100, "height": 80})  # duplicate id
+    data["images"].append({"id": 4, "file_name": "missing.png", "width": 100, "height": 80})
+    path.write_text(json.dumps(data))
+    with pytest.raises(DatasetError) as error:
+        CocoDetection(tmp_path / "images", path)
+    message = str(error.value)
+    assert str(path) in message and "5 kinds of problem" in message
+    assert "1 duplicate image ids, e.g. [2]" in message
+    assert "1 duplicate annotation ids, e.g. [1]" in message
+    assert "annotation 1 -> category 5" in message
+    assert "annotations of images not listed, e.g. annotation ids [3]" in message
+    assert "1 images missing under" in message and "missing.png" in message
+
+
+def test_degenerate_boxes_dropped_and_border_boxes_clipped(tmp_path, caplog):
+    annotations = [
+        ann(1, 1, 1, [10, 10, 0, 5]),  # zero width
+        ann(2, 1, 1, [10, 10, float("nan"), 5]),
+        ann(3, 1, 1, [90, 70, 30, 30]),  # crosses the right and bottom border
+        ann(4, 1, 1, [200, 10, 5, 5]),  # wholly outside
+    ]
+    with caplog.at_level(logging.WARNING):
+        ds = dataset(tmp_path, annotations)
+    assert ds[0][1]["boxes"].tolist() == [[90, 70, 100, 80]]
+    assert "dropped 3 degenerate boxes" in caplog.text and "clipped 1 boxes" in caplog.text
+
+
+def test_corrupt_image_is_skipped_with_a_warning(tmp_path, caplog):
+    ds = dataset(tmp_path, [ann(1, 2, 1, [10, 10, 20, 20])], num_images=3, max_bad_image_fraction=0.5)
+    (tmp_path / "images" / "1.png").write_bytes(b"not a png")
+    with caplog.at_level(logging.WARNING):
+        image, target = ds[0]
+    assert target["image_id"] == 2 and image.shape == (3, 80, 100)
+    assert "skipping unreadable image" in caplog.text and "1.png" in caplog.text
+
+
+def test_too_many_unreadable_images_stop_loading(tmp_path):
+    ds = dataset(tmp_path, [], num_images=3, max_bad_image_fraction=0.0)
+    for name in ("1.png", "2.png"):
+        (tmp_path / "images" / name).write_bytes(b"")
+    with pytest.raises(DatasetError, match="2 unreadable images .*raise data.max_bad_image_fraction"):
+        ds[0]
+
+
+def test_build_dataset_names_missing_files(tmp_path):
+    cfg = DataConfig(val_images=str(tmp_path / "val"), val_annotations=str(tmp_path / "val.json"))
+    with pytest.raises(FileNotFoundError, match=r"val\.json.*cocodataset\.org"):
+        build_dataset(cfg, "val", (300, 300))
+
+
+def test_loader_with_workers_batches_images_and_targets(tmp_path):
+    path = write_coco(tmp_path, [ann(1, 1, 3, [10, 10, 20, 20]), ann(2, 3, 1, [0, 0, 50, 40])], num_images=4)
+    cfg = DataConfig(train_images=str(tmp_path / "images"), train_annotations=str(path))
+    ds = build_dataset(cfg, "train", (64, 96))
+    images, targets = next(iter(DataLoader(ds, batch_size=4, num_workers=2, collate_fn=collate)))
+    assert images.shape == (4, 3, 64, 96) and images.dtype == torch.float32
+    assert -1.0 <= images.min() and images.max() <= 1.0
+    assert [t["image_id"] for t in targets] == [1, 2, 3, 4]
+    assert targets[1]["boxes"].shape == (0, 4) and targets[1]["labels"].dtype == torch.int64
