@@ -1,0 +1,45 @@
+"""Looking at a dataset: samples drawn with their boxes, and box statistics."""
+
+from collections import Counter
+
+import cv2
+import numpy as np
+import torch
+
+from ssdlite.data.coco import CocoDetection
+
+PALETTE = [(56, 56, 255), (151, 157, 255), (31, 112, 255), (29, 178, 255), (49, 210, 207), (10, 249, 72), (23, 204, 146), (134, 219, 61)]
+
+
+def draw_sample(image: torch.Tensor, target: dict, class_names: tuple[str, ...]) -> np.ndarray:
+    """A BGR uint8 picture of a dataset sample: image Tensor[3, H, W] in [-1, 1], boxes xyxy pixels."""
+    picture = ((image.permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).astype(np.uint8)
+    picture = np.ascontiguousarray(picture[:, :, ::-1])
+    crowd = target.get("iscrowd", torch.zeros(len(target["labels"]), dtype=torch.bool))
+    for box, label, is_crowd in zip(target["boxes"].tolist(), target["labels"].tolist(), crowd.tolist()):
+        colour = (128, 128, 128) if is_crowd else PALETTE[(label - 1) % len(PALETTE)]
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        cv2.rectangle(picture, (x0, y0), (x1, y1), colour, 1)
+        text = class_names[label - 1] + (" (crowd)" if is_crowd else "")
+        cv2.putText(picture, text, (x0, max(8, y0 - 2)), cv2.FONT_HERSHEY_SIMPLEX, 0.35, colour, 1, cv2.LINE_AA)
+    return picture
+
+
+def box_statistics(dataset: CocoDetection) -> str:
+    """Per-class box counts and width/height (min / median / max, original pixels) over the whole split."""
+    sizes: dict[int, list[tuple[float, float]]] = {}
+    crowd = Counter()
+    for record in dataset.records:
+        for box, label, is_crowd in zip(record.boxes, record.labels, record.iscrowd):
+            if is_crowd:
+                crowd[int(label)] += 1
+            else:
+                sizes.setdefault(int(label), []).append((box[2] - box[0], box[3] - box[1]))
+    empty = sum(1 for r in dataset.records if not (~r.iscrowd).any())
+    lines = [f"{len(dataset)} images ({empty} without boxes); box sizes in original pixels", f"{'class':<14}{'boxes':>7}{'crowd':>7}   width min/med/max   height min/med/max"]
+    for label, name in enumerate(dataset.class_names, start=1):
+        wh = np.array(sizes.get(label, [(0.0, 0.0)]))
+        count = len(sizes.get(label, []))
+        w, h = (np.percentile(wh[:, i], [0, 50, 100]).round().astype(int) for i in (0, 1))
+        lines.append(f"{name:<14}{count:>7}{crowd[label]:>7}   {'/'.join(map(str, w)):>18}   {'/'.join(map(str, h)):>18}")
+    return "\n".join(lines)
