@@ -32,6 +32,7 @@ def build_model(cfg: ModelConfig, num_classes: int) -> SSDLite:
             cfg.topk_per_class,
             cfg.nms_iou_threshold,
             cfg.max_detections_per_image,
+            cfg.max_candidates_per_image,
         ),
         iou_threshold=cfg.iou_threshold,
         crowd_ioa_threshold=cfg.crowd_ioa_threshold,

@@ -52,6 +52,7 @@ class ModelConfig:
     score_threshold: float = 0.01
     nms_iou_threshold: float = 0.6
     topk_per_class: int = 100
+    max_candidates_per_image: int = 1000  # best candidates entering NMS, over all classes
     max_detections_per_image: int = 100
 
 

@@ -14,7 +14,9 @@ class Postprocessor:
         box_coder: decodes regression offsets against the anchors.
         score_activation: "softmax" (column 0 is background) or "sigmoid".
         score_threshold: candidates scoring at or below this are dropped.
-        topk_per_class: at most this many candidates per class enter NMS.
+        topk_per_class: at most this many candidates per class...
+        max_candidates_per_image: ...and this many in all (the best) enter NMS, which
+            bounds its cost when an untrained or unsure model scores everything.
         nms_iou_threshold: IoU above which a lower-scoring box of the same class is removed.
         max_detections_per_image: detections kept per image, best first.
     """
@@ -27,6 +29,7 @@ class Postprocessor:
         topk_per_class: int = 100,
         nms_iou_threshold: float = 0.6,
         max_detections_per_image: int = 100,
+        max_candidates_per_image: int = 1000,
     ):
         if score_activation not in ("softmax", "sigmoid"):
             raise ValueError(f"score_activation must be 'softmax' or 'sigmoid', got {score_activation!r}")
@@ -36,6 +39,7 @@ class Postprocessor:
         self.topk_per_class = topk_per_class
         self.nms_iou_threshold = nms_iou_threshold
         self.max_detections_per_image = max_detections_per_image
+        self.max_candidates_per_image = max_candidates_per_image
 
     def class_scores(self, cls_logits: Tensor) -> Tensor:
         """Tensor[..., A, C] logits -> Tensor[..., A, C-1] scores of the object classes 1..C-1."""
@@ -84,6 +88,9 @@ class Postprocessor:
         classes = torch.arange(num_classes, device=scores.device).expand_as(top_scores)
         keep = top_scores > self.score_threshold
         top_scores, top_anchors, classes = top_scores[keep], top_anchors[keep], classes[keep]
+        if top_scores.numel() > self.max_candidates_per_image:
+            top_scores, best = top_scores.topk(self.max_candidates_per_image)
+            top_anchors, classes = top_anchors[best], classes[best]
         candidate_boxes = boxes[top_anchors]
         kept = batched_nms(candidate_boxes, top_scores, classes, self.nms_iou_threshold)
         kept = kept[: self.max_detections_per_image]

@@ -6,7 +6,7 @@ from ssdlite.box_coder import BoxCoder
 from ssdlite.postprocess import Postprocessor
 
 
-def reference_detections(cls_logits, bbox_regression, anchors, image_size, threshold, topk, iou, max_det):
+def reference_detections(cls_logits, bbox_regression, anchors, image_size, threshold, topk, iou, max_det, max_candidates=10**9):
     """The same post-processing written plainly, one class at a time."""
     scores = cls_logits.softmax(-1)[:, 1:]
     boxes = clip_boxes_to_image(BoxCoder().decode(bbox_regression, anchors), image_size)
@@ -19,6 +19,8 @@ def reference_detections(cls_logits, bbox_regression, anchors, image_size, thres
         all_scores.append(class_scores[keep])
         all_labels.append(torch.full((int(keep.sum()),), k + 1))
     boxes, scores, labels = torch.cat(all_boxes), torch.cat(all_scores), torch.cat(all_labels)
+    best = scores.argsort(descending=True)[:max_candidates]
+    boxes, scores, labels = boxes[best], scores[best], labels[best]
     keep = batched_nms(boxes, scores, labels, iou)[:max_det]
     return boxes[keep], scores[keep], labels[keep]
 
@@ -30,11 +32,11 @@ def test_equals_direct_batched_nms_reference():
     anchors = torch.cat([top_left, top_left + 20 + torch.rand(num_anchors, 2, generator=generator) * 60], dim=1)
     cls_logits = torch.randn(2, num_anchors, num_classes, generator=generator) * 3
     bbox_regression = torch.randn(2, num_anchors, 4, generator=generator)
-    post = Postprocessor(BoxCoder(), "softmax", 0.05, 50, 0.5, 40)
+    post = Postprocessor(BoxCoder(), "softmax", 0.05, 50, 0.5, 40, max_candidates_per_image=120)
     detections = post(cls_logits, bbox_regression, anchors, (300, 300))
     for index in range(2):
         boxes, scores, labels = reference_detections(
-            cls_logits[index], bbox_regression[index], anchors, (300, 300), 0.05, 50, 0.5, 40
+            cls_logits[index], bbox_regression[index], anchors, (300, 300), 0.05, 50, 0.5, 40, max_candidates=120
         )
         assert len(detections[index]["scores"]) == 40
         assert torch.equal(detections[index]["labels"], labels)

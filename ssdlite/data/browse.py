@@ -2,27 +2,21 @@
 
 from collections import Counter
 
-import cv2
 import numpy as np
 import torch
 
 from ssdlite.data.coco import CocoDetection
-
-PALETTE = [(56, 56, 255), (151, 157, 255), (31, 112, 255), (29, 178, 255), (49, 210, 207), (10, 249, 72), (23, 204, 146), (134, 219, 61)]
-
+from ssdlite.draw import CROWD_COLOUR, colour_of, draw_boxes
 
 def draw_sample(image: torch.Tensor, target: dict, class_names: tuple[str, ...]) -> np.ndarray:
     """A BGR uint8 picture of a dataset sample: image Tensor[3, H, W] in [-1, 1], boxes xyxy pixels."""
     picture = ((image.permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).astype(np.uint8)
     picture = np.ascontiguousarray(picture[:, :, ::-1])
-    crowd = target.get("iscrowd", torch.zeros(len(target["labels"]), dtype=torch.bool))
-    for box, label, is_crowd in zip(target["boxes"].tolist(), target["labels"].tolist(), crowd.tolist()):
-        colour = (128, 128, 128) if is_crowd else PALETTE[(label - 1) % len(PALETTE)]
-        x0, y0, x1, y1 = (int(round(v)) for v in box)
-        cv2.rectangle(picture, (x0, y0), (x1, y1), colour, 1)
-        text = class_names[label - 1] + (" (crowd)" if is_crowd else "")
-        cv2.putText(picture, text, (x0, max(8, y0 - 2)), cv2.FONT_HERSHEY_SIMPLEX, 0.35, colour, 1, cv2.LINE_AA)
-    return picture
+    crowd = target.get("iscrowd", torch.zeros(len(target["labels"]), dtype=torch.bool)).tolist()
+    labels = target["labels"].tolist()
+    captions = [class_names[label - 1] + (" (crowd)" if is_crowd else "") for label, is_crowd in zip(labels, crowd)]
+    colours = [CROWD_COLOUR if is_crowd else colour_of(label) for label, is_crowd in zip(labels, crowd)]
+    return draw_boxes(picture, target["boxes"].tolist(), captions, colours)
 
 
 def box_statistics(dataset: CocoDetection) -> str:

@@ -1,0 +1,148 @@
+"""Speed and size against torchvision's SSDLite320-MobileNetV3, measured in one run.
+
+Every figure is the median of repeated runs after warm-up, on this CPU with
+a stated thread count. Both models are randomly initialised with 91 classes.
+"""
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+from torchvision.models.detection import ssdlite320_mobilenet_v3_large
+
+from ssdlite.build import build_model
+from ssdlite.config import Config, ModelConfig
+from ssdlite.export import export_onnx
+
+NUM_CLASSES = 91
+IMAGE_SIZE = (300, 300)
+
+
+def median_ms(fn: Callable[[], object], warmup: int, repeats: int) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def size(model: torch.nn.Module, run: Callable[[], object]) -> tuple[float, float]:
+    """(parameters, multiply-adds) in millions / billions for one call of `run`."""
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+        run()
+    return sum(p.numel() for p in model.parameters()) / 1e6, counter.get_total_flops() / 2e9
+
+
+def random_targets(batch: int, generator: torch.Generator, labels_high: int = NUM_CLASSES) -> list[dict]:
+    """Three random boxes per image, xyxy in a 300x300 image."""
+    targets = []
+    for _ in range(batch):
+        top_left = torch.rand(3, 2, generator=generator) * 200
+        boxes = torch.cat([top_left, top_left + 20 + torch.rand(3, 2, generator=generator) * 80], dim=1)
+        targets.append({"boxes": boxes, "labels": torch.randint(1, labels_high, (3,), generator=generator)})
+    return targets
+
+
+def train_step_images_per_s(model, step: Callable[[], torch.Tensor], batch: int, warmup: int, repeats: int) -> float:
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+
+    def one_step():
+        loss = step()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    model.train()
+    seconds = median_ms(one_step, warmup, repeats) / 1000
+    model.eval()
+    return batch / seconds
+
+
+def measure_ours(model, images: dict[int, torch.Tensor], targets: list[dict], warmup: int, repeats: int, onnx_dir: Path) -> dict:
+    import onnxruntime
+
+    params, madds = size(model, lambda: model(images[1]))
+    with torch.inference_mode():
+        outputs = model(images[1])
+        results = {
+            "params_M": params,
+            "madds_G": madds,
+            "latency_b1_eager_ms": median_ms(lambda: model.predict(images[1]), warmup, repeats),
+            "throughput_b8_img_s": 8000 / median_ms(lambda: model.predict(images[8]), warmup, max(3, repeats // 4)),
+            "postprocess_ms_per_image": median_ms(lambda: model.postprocess(*outputs), warmup, repeats),
+        }
+    path = export_onnx(model, Config(model=ModelConfig(image_size=IMAGE_SIZE)), tuple(f"c{i}" for i in range(1, NUM_CLASSES)), onnx_dir / "ours.onnx")
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    array = images[1].numpy()
+
+    def onnx_predict():
+        cls_logits, bbox_regression = session.run(None, {"images": array})
+        return model.postprocess(torch.from_numpy(cls_logits), torch.from_numpy(bbox_regression))
+
+    results["latency_b1_onnxruntime_ms"] = median_ms(onnx_predict, warmup, repeats)
+    step = lambda: model.loss(*model(images[16]), targets)["loss"]  # noqa: E731
+    results["train_step_b16_img_s"] = train_step_images_per_s(model, step, 16, 2, max(3, repeats // 4))
+    return results
+
+
+def measure_torchvision(images: dict[int, torch.Tensor], targets: list[dict], warmup: int, repeats: int) -> dict:
+    model = ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=NUM_CLASSES).eval()
+    one, eight, sixteen = list(images[1]), list(images[8]), list(images[16])
+    params, madds = size(model, lambda: model(one))
+    with torch.inference_mode():
+        results = {
+            "params_M": params,
+            "madds_G": madds,
+            "latency_b1_eager_ms": median_ms(lambda: model(one), warmup, repeats),
+            "throughput_b8_img_s": 8000 / median_ms(lambda: model(eight), warmup, max(3, repeats // 4)),
+        }
+        transformed, _ = model.transform(one)
+        features = list(model.backbone(transformed.tensors).values())
+        head_outputs = model.head(features)
+        anchors = model.anchor_generator(transformed, features)
+
+        def postprocess():
+            detections = model.postprocess_detections(head_outputs, anchors, transformed.image_sizes)
+            return model.transform.postprocess(detections, transformed.image_sizes, [IMAGE_SIZE])
+
+        results["postprocess_ms_per_image"] = median_ms(postprocess, warmup, repeats)
+    step = lambda: sum(model(sixteen, targets).values())  # noqa: E731
+    results["train_step_b16_img_s"] = train_step_images_per_s(model, step, 16, 2, max(3, repeats // 4))
+    return results
+
+
+def run_benchmark(threads: int | None = None, quick: bool = False) -> dict:
+    """Both models' figures and their ratios (ours / theirs)."""
+    if threads:
+        torch.set_num_threads(threads)
+    warmup, repeats = (1, 3) if quick else (5, 30)
+    generator = torch.Generator().manual_seed(0)
+    images = {b: torch.rand(b, 3, *IMAGE_SIZE, generator=generator) * 2 - 1 for b in (1, 8, 16)}
+    targets = random_targets(16, generator)
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(image_size=IMAGE_SIZE), NUM_CLASSES).eval()
+    with tempfile.TemporaryDirectory() as onnx_dir:
+        ours = measure_ours(model, images, targets, warmup, repeats, Path(onnx_dir))
+    theirs = measure_torchvision({b: (x + 1) / 2 for b, x in images.items()}, targets, warmup, repeats)  # they take [0, 1]
+    ratios = {key: ours[key] / theirs[key] for key in theirs}
+    ratios["latency_b1_onnxruntime_ms"] = ours["latency_b1_onnxruntime_ms"] / theirs["latency_b1_eager_ms"]
+    return {"threads": torch.get_num_threads(), "image_size": list(IMAGE_SIZE), "ours": ours, "torchvision_ssdlite320_mobilenet_v3_large": theirs, "ratio_ours_over_theirs": ratios}
+
+
+def format_table(results: dict) -> str:
+    ours, theirs, ratios = results["ours"], results["torchvision_ssdlite320_mobilenet_v3_large"], results["ratio_ours_over_theirs"]
+    lines = [f"{'figure (threads=' + str(results['threads']) + ', 300x300)':<34}{'ours':>10}{'torchvision':>13}{'ratio':>8}"]
+    for key in ours:
+        theirs_value = theirs.get(key, theirs["latency_b1_eager_ms"] if key == "latency_b1_onnxruntime_ms" else None)
+        note = "  (vs their eager)" if key == "latency_b1_onnxruntime_ms" else ""
+        lines.append(f"{key:<34}{ours[key]:>10.2f}{theirs_value:>13.2f}{ratios[key]:>8.2f}{note}")
+    return "\n".join(lines)

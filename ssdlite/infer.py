@@ -1,0 +1,98 @@
+"""Annotating images, folders and videos with a `Detector`, and writing JSON lines."""
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from ssdlite.draw import colour_of, draw_boxes
+from ssdlite.predictor import Detections, Detector, expand_source, read_rgb
+
+log = logging.getLogger(__name__)
+
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
+
+
+def annotate(image_bgr: np.ndarray, detections: Detections) -> np.ndarray:
+    """Draw detections (boxes, class names, scores) on a BGR image, in place."""
+    captions = [f"{name} {score:.2f}" for name, score in zip(detections.class_names, detections.scores)]
+    return draw_boxes(image_bgr, detections.boxes, captions, [colour_of(int(label)) for label in detections.labels])
+
+
+def is_video(source: str | Path) -> bool:
+    return Path(source).suffix.lower() in VIDEO_SUFFIXES
+
+
+def infer_images(detector: Detector, source: str | Path, out_dir: Path, **predict_args) -> int:
+    """Annotated copies of every image of a path, folder or glob in `out_dir`, plus
+    `detections.jsonl` (one record per image). Unreadable files are reported and skipped.
+
+    Returns:
+        The number of images written.
+    """
+    paths, _ = expand_source(source)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with open(out_dir / "detections.jsonl", "w") as records, tqdm(paths, unit="img") as progress:
+        for path in progress:
+            image = read_rgb(path)
+            if image is None:
+                log.warning("skipping unreadable image %s", path)
+                continue
+            (detections,) = detector.predict(image, **predict_args)
+            detections.source = str(path)
+            cv2.imwrite(str(out_dir / f"{path.stem}.jpg"), annotate(image[:, :, ::-1].copy(), detections))
+            records.write(json.dumps(detections.to_dict()) + "\n")
+            written += 1
+    return written
+
+
+def _frames(capture: cv2.VideoCapture) -> Iterator[np.ndarray]:
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return
+        yield frame
+
+
+def infer_video(detector: Detector, source: str | Path, out_dir: Path, every: int = 1, **predict_args) -> Path:
+    """An annotated copy of a video (same frame rate, size and frame count) and
+    `detections.jsonl` with one record per processed frame.
+
+    Args:
+        every: detect on every Nth frame; frames in between show the latest detections.
+
+    Raises:
+        ValueError: the video cannot be opened or has no frames.
+    """
+    capture = cv2.VideoCapture(str(source))
+    ok, first = capture.read()
+    if not capture.isOpened() or not ok:
+        raise ValueError(f"cannot read video {source}: not a video file, or no decodable frames")
+    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+    height, width = first.shape[:2]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out_path = out_dir / f"{Path(source).stem}.mp4"
+    writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    detections = None
+    with open(out_dir / "detections.jsonl", "w") as records, tqdm(total=total, unit="frame") as progress:
+        for index, frame in enumerate(_chain(first, _frames(capture))):
+            if index % every == 0:
+                (detections,) = detector.predict(frame, bgr=True, **predict_args)
+                record = detections.to_dict() | {"source": str(source), "frame": index}
+                records.write(json.dumps(record) + "\n")
+            writer.write(annotate(frame, detections))
+            progress.update()
+    writer.release()
+    capture.release()
+    return out_path
+
+
+def _chain(first: np.ndarray, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    yield first
+    yield from rest

@@ -1,0 +1,229 @@
+"""Running a trained detector on images: from a checkpoint or an exported ONNX file."""
+
+import copy
+import glob
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from PIL import Image
+
+from ssdlite.anchors import AnchorGenerator
+from ssdlite.box_coder import BoxCoder
+from ssdlite.checkpoint import load_checkpoint
+from ssdlite.config import from_dict
+from ssdlite.postprocess import Postprocessor
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+@dataclass
+class Detections:
+    """Detections of one image, best first. Boxes are xyxy pixels of the original image."""
+
+    boxes: np.ndarray  # (K, 4) float32
+    scores: np.ndarray  # (K,)
+    labels: np.ndarray  # (K,) int, 1..C-1
+    class_names: list[str]  # (K,) the name of each label
+    source: str  # file path, or "array[i]" / "image[i]" for in-memory inputs
+    image_size: tuple[int, int]  # (height, width) of the original image
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "image_size": list(self.image_size),
+            "boxes": self.boxes.round(2).tolist(),
+            "scores": self.scores.round(5).tolist(),
+            "labels": self.labels.tolist(),
+            "class_names": self.class_names,
+        }
+
+    def to_coco(self, image_id: int, label_to_category_id: dict[int, int]) -> list[dict]:
+        """COCO results entries ({"image_id", "category_id", "bbox": [x, y, w, h], "score"})."""
+        return [
+            {"image_id": image_id, "category_id": label_to_category_id[int(label)], "bbox": [float(x0), float(y0), float(x1 - x0), float(y1 - y0)], "score": float(score)}
+            for (x0, y0, x1, y1), score, label in zip(self.boxes, self.scores, self.labels)
+        ]
+
+
+class Detector:
+    """A detector ready for inference: preprocessing, network, post-processing.
+
+    Build it with `from_checkpoint` or `from_onnx`; both give the same
+    detections for the same weights.
+
+    Args:
+        network: Tensor[B, 3, H, W] (normalised) -> (cls_logits [B, A, C], bbox_regression [B, A, 4]).
+        anchors: Tensor[A, 4] xyxy input pixels.
+        postprocessor: thresholds and NMS.
+        image_size: (H, W) of the network input.
+        class_names: label k is `class_names[k - 1]`.
+    """
+
+    def __init__(self, network: Callable, anchors: torch.Tensor, postprocessor: Postprocessor, image_size: tuple[int, int], class_names: tuple[str, ...]):
+        self.network = network
+        self.anchors = anchors
+        self.postprocessor = postprocessor
+        self.image_size = tuple(image_size)
+        self.class_names = tuple(class_names)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, device: str = "cpu") -> "Detector":
+        model, _, class_names = load_checkpoint(path, map_location=device)
+
+        @torch.inference_mode()
+        def network(images: torch.Tensor):
+            return model(images.to(device))
+
+        return cls(network, model.anchors.cpu(), model.postprocessor, model.image_size, class_names)
+
+    @classmethod
+    def from_onnx(cls, path: str | Path) -> "Detector":
+        """An ONNX file from `ssdlite.export.export_onnx` with raw outputs (not `--nms`)."""
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        meta = session.get_modelmeta().custom_metadata_map
+        if "ssdlite_config" not in meta:
+            raise ValueError(f"{path} was not exported by ssdlite (no ssdlite_config metadata)")
+        if meta.get("ssdlite_nms") == "1":
+            raise ValueError(f"{path} has NMS in its graph; export it without --nms for the Detector")
+        config = from_dict(json.loads(meta["ssdlite_config"]))
+        model_cfg = config.model
+        grid_sizes = [tuple(g) for g in json.loads(meta["ssdlite_grid_sizes"])]
+        anchors = AnchorGenerator(model_cfg.min_scale, model_cfg.max_scale, model_cfg.aspect_ratios)(grid_sizes, model_cfg.image_size)
+        box_coder = BoxCoder(model_cfg.box_coder_weights)
+        postprocessor = Postprocessor(
+            box_coder, meta["ssdlite_score_activation"], model_cfg.score_threshold, model_cfg.topk_per_class,
+            model_cfg.nms_iou_threshold, model_cfg.max_detections_per_image, model_cfg.max_candidates_per_image,
+        )
+
+        def network(images: torch.Tensor):
+            cls_logits, bbox_regression = session.run(None, {"images": images.numpy()})
+            return torch.from_numpy(cls_logits), torch.from_numpy(bbox_regression)
+
+        return cls(network, anchors, postprocessor, model_cfg.image_size, tuple(json.loads(meta["ssdlite_class_names"])))
+
+    def preprocess(self, images: list[np.ndarray]) -> torch.Tensor:
+        """RGB uint8 HxWx3 arrays -> Tensor[B, 3, H, W] resized and normalised as in validation."""
+        height, width = self.image_size
+        resized = np.stack([cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR) for image in images])
+        return torch.from_numpy(resized).permute(0, 3, 1, 2).float().mul_(2 / 255).sub_(1)
+
+    def predict(
+        self,
+        inputs,
+        score_threshold: float | None = None,
+        classes: list[str] | None = None,
+        max_detections: int | None = None,
+        batch_size: int = 8,
+        bgr: bool = False,
+    ) -> list[Detections]:
+        """Detect objects.
+
+        Args:
+            inputs: an image path, a folder, a glob pattern, a numpy image
+                (HxWx3 uint8, RGB unless `bgr=True`, e.g. for cv2 frames), a
+                PIL image, or a list of these.
+            score_threshold: keep detections scoring above this (default: the model's).
+            classes: keep only these class names.
+            max_detections: at most this many per image (default: the model's).
+            batch_size: images per forward pass.
+
+        Returns:
+            One `Detections` per image, in input order. Unreadable files in a
+            folder or glob are reported and skipped; an unreadable single path raises.
+        """
+        post = self._postprocessor(score_threshold, max_detections)
+        if classes is not None:
+            unknown = set(classes) - set(self.class_names)
+            if unknown:
+                raise ValueError(f"unknown classes {sorted(unknown)}; this model knows {list(self.class_names)}")
+        results = []
+        for batch in _batches(_load_inputs(inputs, bgr), batch_size):
+            sources, images = zip(*batch)
+            cls_logits, bbox_regression = self.network(self.preprocess(list(images)))
+            sizes = [image.shape[:2] for image in images]
+            for source, size, det in zip(sources, sizes, post(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, sizes)):
+                results.append(self._detections(det, source, size, classes))
+        return results
+
+    def _postprocessor(self, score_threshold: float | None, max_detections: int | None) -> Postprocessor:
+        post = copy.copy(self.postprocessor)
+        if score_threshold is not None:
+            post.score_threshold = score_threshold
+        if max_detections is not None:
+            post.max_detections_per_image = max_detections
+        return post
+
+    def _detections(self, det: dict, source: str, size: tuple[int, int], classes: list[str] | None) -> Detections:
+        names = [self.class_names[int(label) - 1] for label in det["labels"]]
+        keep = np.array([classes is None or name in classes for name in names], dtype=bool)
+        return Detections(
+            boxes=det["boxes"].numpy().astype(np.float32)[keep].reshape(-1, 4),
+            scores=det["scores"].numpy()[keep],
+            labels=det["labels"].numpy()[keep],
+            class_names=[n for n, k in zip(names, keep) if k],
+            source=source,
+            image_size=tuple(int(v) for v in size),
+        )
+
+
+def read_rgb(path: str | Path) -> np.ndarray | None:
+    """An image file as RGB uint8, or None when it cannot be decoded."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    return None if image is None else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def expand_source(source: str | Path) -> tuple[list[Path], bool]:
+    """Image files of a path, folder or glob; and whether it named a single file."""
+    path = Path(source)
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), False
+    if path.is_file():
+        return [path], True
+    matches = sorted(Path(p) for p in glob.glob(str(source)) if Path(p).suffix.lower() in IMAGE_SUFFIXES)
+    if not matches:
+        raise FileNotFoundError(f"{source}: no such file or folder, and no images match it as a glob")
+    return matches, False
+
+
+def _load_inputs(inputs, bgr: bool) -> Iterator[tuple[str, np.ndarray]]:
+    items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    for index, item in enumerate(items):
+        if isinstance(item, np.ndarray):
+            if item.ndim != 3 or item.shape[2] != 3 or item.dtype != np.uint8:
+                raise ValueError(f"array[{index}] must be HxWx3 uint8, got shape {item.shape} {item.dtype}")
+            yield f"array[{index}]", np.ascontiguousarray(item[:, :, ::-1] if bgr else item)
+        elif isinstance(item, Image.Image):
+            yield f"image[{index}]", np.asarray(item.convert("RGB"))
+        elif isinstance(item, (str, Path)):
+            paths, single = expand_source(item)
+            for path in paths:
+                image = read_rgb(path)
+                if image is None and single:
+                    raise ValueError(f"cannot read image {path}")
+                if image is None:
+                    log.warning("skipping unreadable image %s", path)
+                    continue
+                yield str(path), image
+        else:
+            raise TypeError(f"cannot detect on {type(item).__name__}; give a path, folder, glob, numpy image or PIL image")
+
+
+def _batches(items: Iterator, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,150 @@
+"""Predictor, ONNX export and infer.py on the model the overfit test memorises."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from overfit import IMAGE_SIZE, make_batch, overfit_model
+from ssdlite.checkpoint import save_checkpoint
+from ssdlite.config import Config, ModelConfig
+from ssdlite.export import check_onnx, export_onnx
+from ssdlite.predictor import Detector
+
+REPO = Path(__file__).resolve().parents[1]
+CLASSES = ("red", "green", "blue")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """(checkpoint path, model, uint8 RGB images, folder of PNGs) for the memorised batch."""
+    root = tmp_path_factory.mktemp("overfit")
+    model, _ = overfit_model()
+    config = Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5))
+    save_checkpoint(root / "model.ckpt", model, config, CLASSES)
+    images, _ = make_batch()
+    arrays = ((images.permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
+    (root / "images").mkdir()
+    for index, array in enumerate(arrays):
+        cv2.imwrite(str(root / "images" / f"{index}.png"), array[:, :, ::-1])
+    return root / "model.ckpt", model, list(arrays), root / "images"
+
+
+def same(a, b) -> None:
+    assert [d.labels.tolist() for d in a] == [d.labels.tolist() for d in b]
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x.boxes, y.boxes, atol=1e-3)
+        np.testing.assert_allclose(x.scores, y.scores, atol=1e-4)
+
+
+def test_path_array_pil_and_list_give_identical_detections(trained):
+    checkpoint, _, arrays, folder = trained
+    detector = Detector.from_checkpoint(checkpoint)
+    from_folder = detector.predict(folder, score_threshold=0.3)
+    from_arrays = detector.predict(arrays, score_threshold=0.3)
+    one_by_one = [detector.predict(str(folder / f"{i}.png"), score_threshold=0.3)[0] for i in range(4)]
+    from_pil = detector.predict([Image.fromarray(a) for a in arrays], score_threshold=0.3)
+    from_bgr = detector.predict([a[:, :, ::-1] for a in arrays], score_threshold=0.3, bgr=True)
+    for other in (from_arrays, one_by_one, from_pil, from_bgr):
+        same(from_folder, other)
+    assert all(len(d.labels) == 2 for d in from_folder)  # the two memorised boxes, nothing else
+    assert from_folder[0].class_names == [CLASSES[label - 1] for label in from_folder[0].labels]
+
+
+def test_filters_and_result_formats(trained):
+    checkpoint, _, arrays, _ = trained
+    detector = Detector.from_checkpoint(checkpoint)
+    (only_red,) = detector.predict(arrays[0], score_threshold=0.3, classes=["red"])
+    assert set(only_red.class_names) <= {"red"}
+    (one,) = detector.predict(arrays[0], max_detections=1)
+    assert len(one.scores) == 1
+    record = one.to_dict()
+    assert json.loads(json.dumps(record))["class_names"] == one.class_names
+    (coco,) = one.to_coco(image_id=9, label_to_category_id={1: 1, 2: 3, 3: 8})
+    x0, y0, x1, y1 = one.boxes[0]
+    assert coco["image_id"] == 9 and coco["bbox"] == pytest.approx([x0, y0, x1 - x0, y1 - y0])
+    with pytest.raises(ValueError, match="unknown classes"):
+        detector.predict(arrays[0], classes=["purple"])
+
+
+def test_unreadable_inputs(trained, tmp_path, caplog):
+    checkpoint, _, arrays, folder = trained
+    detector = Detector.from_checkpoint(checkpoint)
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "broken.png").write_bytes(b"not an image")
+    cv2.imwrite(str(mixed / "ok.png"), arrays[0][:, :, ::-1])
+    results = detector.predict(mixed)
+    assert [Path(r.source).name for r in results] == ["ok.png"] and "broken.png" in caplog.text
+    with pytest.raises(ValueError, match="cannot read image"):
+        detector.predict(mixed / "broken.png")
+
+
+def test_onnx_export_parity_and_onnx_detector(trained, tmp_path):
+    checkpoint, model, arrays, folder = trained
+    images, _ = make_batch()
+    raw = export_onnx(model, Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5)), CLASSES, tmp_path / "raw.onnx", dynamic_batch=True)
+    for batch in (images[:1], images[:3]):
+        report = check_onnx(model, raw, batch, nms=False)
+        assert report["cls_logits"] < 1e-4 and report["bbox_regression"] < 1e-4
+    same(Detector.from_checkpoint(checkpoint).predict(folder), Detector.from_onnx(raw).predict(folder))
+    with_nms = export_onnx(model, Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5)), CLASSES, tmp_path / "nms.onnx", nms=True)
+    for index in range(4):
+        report = check_onnx(model, with_nms, images[index : index + 1], nms=True)
+        assert report["labels"] == 0 and report["boxes"] < 1e-3
+    with pytest.raises(ValueError, match="NMS in its graph"):
+        Detector.from_onnx(with_nms)
+
+
+def test_export_tool_checks_itself(trained, tmp_path):
+    checkpoint, *_ = trained
+    result = subprocess.run(
+        [sys.executable, "tools/export.py", "--checkpoint", str(checkpoint), "--dynamic-batch", "--out", str(tmp_path / "m.onnx")],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "batch 3: max |PyTorch - onnxruntime|" in result.stdout and (tmp_path / "m.onnx").is_file()
+
+
+def test_infer_tool_on_a_clip_keeps_every_frame(trained, tmp_path):
+    checkpoint, _, arrays, _ = trained
+    clip = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 5, (160, 160))
+    for index in range(10):
+        writer.write(np.ascontiguousarray(arrays[index % 4][:, :, ::-1]))
+    writer.release()
+    result = subprocess.run(
+        [sys.executable, "tools/infer.py", "--checkpoint", str(checkpoint), "--source", str(clip), "--out", str(tmp_path / "out"), "--every", "2"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    capture = cv2.VideoCapture(str(tmp_path / "out" / "clip.mp4"))
+    frames = 0
+    while capture.read()[0]:
+        frames += 1
+    assert frames == 10 and capture.get(cv2.CAP_PROP_FPS) == 5
+    records = [json.loads(line) for line in (tmp_path / "out" / "detections.jsonl").read_text().splitlines()]
+    assert [r["frame"] for r in records] == [0, 2, 4, 6, 8]
+    assert all(len(r["labels"]) == 2 for r in records)
+
+
+def test_infer_tool_on_a_folder_and_a_bad_video(trained, tmp_path):
+    checkpoint, _, _, folder = trained
+    run = lambda source, out: subprocess.run(  # noqa: E731
+        [sys.executable, "tools/infer.py", "--checkpoint", str(checkpoint), "--source", str(source), "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    result = run(folder, tmp_path / "images")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "images").glob("*.jpg")) == ["0.jpg", "1.jpg", "2.jpg", "3.jpg"]
+    assert len((tmp_path / "images" / "detections.jsonl").read_text().splitlines()) == 4
+    (tmp_path / "bad.mp4").write_bytes(b"\x00" * 100)
+    result = run(tmp_path / "bad.mp4", tmp_path / "video")
+    assert result.returncode != 0 and "cannot read video" in result.stderr

@@ -1,0 +1,44 @@
+"""Detect objects in images, folders, globs or videos and write annotated copies.
+
+python tools/infer.py --checkpoint PATH --source {image|folder|glob|video} --out DIR [--every N]
+"""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from ssdlite.checkpoint import CheckpointError
+from ssdlite.infer import infer_images, infer_video, is_video
+from ssdlite.predictor import Detector
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", required=True, help="a training checkpoint (.ckpt) or an exported .onnx")
+    parser.add_argument("--source", required=True, help="an image, a folder, a glob such as 'clips/*.jpg', or a video")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--every", type=int, default=1, help="videos: detect on every Nth frame")
+    parser.add_argument("--score-threshold", type=float, default=0.3, help="drawn and recorded detections score above this")
+    parser.add_argument("--classes", nargs="*", help="keep only these class names")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        if args.checkpoint.endswith(".onnx"):
+            detector = Detector.from_onnx(args.checkpoint)
+        else:
+            detector = Detector.from_checkpoint(args.checkpoint)
+        predict_args = {"score_threshold": args.score_threshold, "classes": args.classes}
+        out = Path(args.out)
+        if is_video(args.source):
+            path = infer_video(detector, args.source, out, args.every, **predict_args)
+            print(f"wrote {path} and {out / 'detections.jsonl'}")
+        else:
+            count = infer_images(detector, args.source, out, **predict_args)
+            print(f"wrote {count} annotated images and {out / 'detections.jsonl'} to {out}")
+    except (CheckpointError, ValueError, FileNotFoundError) as error:
+        sys.exit(f"error: {error}")
+
+
+if __name__ == "__main__":
+    main()
