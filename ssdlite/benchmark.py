@@ -15,7 +15,9 @@ from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models.detection import ssdlite320_mobilenet_v3_large
 
 from ssdlite.build import build_model
-from ssdlite.config import Config, ModelConfig
+from ssdlite.config import Config, DataConfig, ModelConfig
+from ssdlite.data.build import build_dataset, collate
+from ssdlite.data.synthetic import images_per_second, make_synthetic_dataset
 from ssdlite.export import export_onnx
 
 NUM_CLASSES = 91
@@ -120,6 +122,18 @@ def measure_torchvision(images: dict[int, torch.Tensor], targets: list[dict], wa
     return results
 
 
+def measure_data(num_images: int, folder: Path) -> dict:
+    """The training input pipeline (decode, augment, resize, collate) in one process at 300x300,
+    on built-in driving images (640x360 JPEGs), and the generator that makes them."""
+    paths = make_synthetic_dataset(folder, num_images, 1, seed=0)
+    cfg = DataConfig(train_images=str(paths["train_images"]), train_annotations=str(paths["train_annotations"]))
+    dataset = build_dataset(cfg, "train", IMAGE_SIZE)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=16, num_workers=0, collate_fn=collate, shuffle=True)
+    start = time.perf_counter()
+    count = sum(len(images) for images, _ in loader)
+    return {"train_pipeline_img_s": count / (time.perf_counter() - start), "synthetic_generator_img_s": images_per_second(num_images)}
+
+
 def run_benchmark(threads: int | None = None, quick: bool = False) -> dict:
     """Both models' figures and their ratios (ours / theirs)."""
     if threads:
@@ -130,12 +144,13 @@ def run_benchmark(threads: int | None = None, quick: bool = False) -> dict:
     targets = random_targets(16, generator)
     torch.manual_seed(0)
     model = build_model(ModelConfig(image_size=IMAGE_SIZE), NUM_CLASSES).eval()
-    with tempfile.TemporaryDirectory() as onnx_dir:
-        ours = measure_ours(model, images, targets, warmup, repeats, Path(onnx_dir))
+    with tempfile.TemporaryDirectory() as folder:
+        ours = measure_ours(model, images, targets, warmup, repeats, Path(folder))
+        data = measure_data(32 if quick else 256, Path(folder) / "data")
     theirs = measure_torchvision({b: (x + 1) / 2 for b, x in images.items()}, targets, warmup, repeats)  # they take [0, 1]
     ratios = {key: ours[key] / theirs[key] for key in theirs}
     ratios["latency_b1_onnxruntime_ms"] = ours["latency_b1_onnxruntime_ms"] / theirs["latency_b1_eager_ms"]
-    return {"threads": torch.get_num_threads(), "image_size": list(IMAGE_SIZE), "ours": ours, "torchvision_ssdlite320_mobilenet_v3_large": theirs, "ratio_ours_over_theirs": ratios}
+    return {"threads": torch.get_num_threads(), "image_size": list(IMAGE_SIZE), "data_one_process": data, "ours": ours, "torchvision_ssdlite320_mobilenet_v3_large": theirs, "ratio_ours_over_theirs": ratios}
 
 
 def format_table(results: dict) -> str:
@@ -145,4 +160,5 @@ def format_table(results: dict) -> str:
         theirs_value = theirs.get(key, theirs["latency_b1_eager_ms"] if key == "latency_b1_onnxruntime_ms" else None)
         note = "  (vs their eager)" if key == "latency_b1_onnxruntime_ms" else ""
         lines.append(f"{key:<34}{ours[key]:>10.2f}{theirs_value:>13.2f}{ratios[key]:>8.2f}{note}")
+    lines += [f"{key:<34}{value:>10.1f}  (one process)" for key, value in results["data_one_process"].items()]
     return "\n".join(lines)

@@ -26,6 +26,7 @@ class Throughput(L.Callback):
         images = batch[0].shape[0] * trainer.world_size
         self.epoch_images += images
         pl_module.log("img/s", images / max(now - self.batch_start, 1e-9), prog_bar=True, on_step=True, on_epoch=False)
+        pl_module.log("lr", trainer.optimizers[0].param_groups[0]["lr"], prog_bar=True, on_step=True, on_epoch=False)
         self.batch_start = now
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:

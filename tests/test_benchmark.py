@@ -1,0 +1,25 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_quick_benchmark_reports_both_models(tmp_path):
+    out = tmp_path / "bench.json"
+    result = subprocess.run(
+        [sys.executable, "tools/benchmark.py", "--quick", "--threads", "1", "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    results = json.loads(out.read_text())
+    keys = {"params_M", "madds_G", "latency_b1_eager_ms", "throughput_b8_img_s", "postprocess_ms_per_image", "train_step_b16_img_s"}
+    assert keys <= set(results["torchvision_ssdlite320_mobilenet_v3_large"])
+    assert keys | {"latency_b1_onnxruntime_ms"} <= set(results["ours"]) == set(results["ratio_ours_over_theirs"])
+    assert results["threads"] == 1 and 4.2 < results["ours"]["params_M"] < 4.6
+    assert results["data_one_process"]["train_pipeline_img_s"] > 0
+    assert "latency_b1_onnxruntime_ms" in result.stdout
