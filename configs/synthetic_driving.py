@@ -27,9 +27,9 @@ config = Config(
         lr=3e-3,
         weight_decay=1e-4,
         warmup_steps=50,
-        max_epochs=12,
+        max_epochs=14,
         ema=False,  # a few hundred steps: an average would lag the weights
-        eval_every_n_epochs=6,
+        eval_every_n_epochs=7,
     ),
     trainer=TrainerConfig(accelerator="cpu", work_dir="runs"),
 )

@@ -66,7 +66,8 @@ def final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
 
 
 def test_train_evaluate_and_reproduce_the_logged_map(tiny_data, tmp_path):
-    run_dir = train(tiny_config(tiny_data, max_epochs=4, eval_every_n_epochs=2), "tiny.py", tmp_path / "run")
+    # validates after epoch 3; epoch 4 ends the run between validations
+    run_dir = train(tiny_config(tiny_data, max_epochs=4, eval_every_n_epochs=3), "tiny.py", tmp_path / "run")
     for name in ("config.py", "last.ckpt", "best.ckpt", "metrics.csv", "final_metrics.json", "plots/curves.png", "plots/class_ap.png", "plots/precision_recall.png", "plots/predictions.png"):
         assert (run_dir / name).is_file(), name
     assert any((run_dir / "tensorboard").iterdir())
@@ -87,6 +88,8 @@ def test_train_evaluate_and_reproduce_the_logged_map(tiny_data, tmp_path):
     (checkpoint_state,) = [v for k, v in best["callbacks"].items() if k.startswith("ModelCheckpoint") and "val/AP" in k]
     metrics, _ = evaluate_with_tool(run_dir / "best.ckpt", tmp_path / "eval_best")
     assert metrics["AP"] == pytest.approx(float(checkpoint_state["best_model_score"]), abs=1e-6)
+    val_ap = [float(r.split(",")[header.index("val/AP")]) for r in rows[1:] if r.split(",")[header.index("val/AP")]]
+    assert metrics["AP"] == pytest.approx(max(val_ap + [final["val/AP"]]), abs=1e-6)
 
 
 class CtrlCAtStep(L.Callback):
@@ -103,6 +106,10 @@ class CtrlCAtStep(L.Callback):
 def test_resume_mid_epoch_matches_an_uninterrupted_run(tiny_data, tmp_path):
     config = tiny_config(tiny_data, max_epochs=3, eval_every_n_epochs=10)  # 4 batches an epoch
     straight = train(config, "tiny.py", tmp_path / "straight")
+    # no validation during the run: the final weights become best.ckpt
+    best = torch.load(straight / "best.ckpt", weights_only=True)
+    assert best["global_step"] == 12
+    assert all(torch.equal(v, best["state_dict"][k]) for k, v in final_weights(straight).items())
     with pytest.raises(SystemExit):  # Lightning exits after a KeyboardInterrupt
         train(config, "tiny.py", tmp_path / "resumed", callbacks=[CtrlCAtStep(6)])
     interrupted = torch.load(tmp_path / "resumed/last.ckpt", weights_only=True)

@@ -15,6 +15,7 @@ class Throughput(L.Callback):
     """Images per second on the progress bar, and a one-line summary per epoch."""
 
     def on_train_start(self, trainer, pl_module) -> None:
+        self.validated_epoch = None
         self.on_train_epoch_start(trainer, pl_module)  # a run resumed mid-epoch starts no epoch
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
@@ -29,11 +30,15 @@ class Throughput(L.Callback):
         pl_module.log("lr", trainer.optimizers[0].param_groups[0]["lr"], prog_bar=True, on_step=True, on_epoch=False)
         self.batch_start = now
 
+    def on_validation_end(self, trainer, pl_module) -> None:
+        self.validated_epoch = trainer.current_epoch
+
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         seconds = time.perf_counter() - self.epoch_start
         metrics = trainer.callback_metrics
+        keys = ["train/loss"] + (["val/AP", "val/AP50"] if self.validated_epoch == trainer.current_epoch else [])
         parts = [f"epoch {trainer.current_epoch}", f"step {trainer.global_step}"]
-        parts += [f"{key} {float(metrics[key]):.4f}" for key in ("train/loss", "val/AP", "val/AP50") if key in metrics]
+        parts += [f"{key} {float(metrics[key]):.4f}" for key in keys if key in metrics]
         parts += [f"lr {trainer.optimizers[0].param_groups[0]['lr']:.2e}", f"{self.epoch_images / seconds:.1f} img/s"]
         if trainer.is_global_zero:
             log.info(" | ".join(parts))

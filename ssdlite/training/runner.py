@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import lightning as L
+import torch
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
@@ -43,11 +44,12 @@ def find_resume_checkpoint(resume: str | None, run_dir: Path) -> str | None:
 
 def build_trainer(config: Config, run_dir: Path, callbacks: list[L.Callback] = ()) -> L.Trainer:
     train, trainer = config.train, config.trainer
-    # best.ckpt by validation AP; last.ckpt every epoch, and on Ctrl-C, SIGTERM or any
-    # other exception, so `--resume auto` continues. Lightning writes through a temporary file.
+    # best.ckpt by validation AP, looked at in the epochs that validate; last.ckpt every epoch,
+    # and on Ctrl-C, SIGTERM or any other exception, so `--resume auto` continues.
+    # Lightning writes through a temporary file.
     best = ModelCheckpoint(
         dirpath=run_dir, filename="best", monitor="val/AP", mode="max", auto_insert_metric_name=False,
-        save_on_train_epoch_end=True, enable_version_counter=False,
+        every_n_epochs=train.eval_every_n_epochs, save_on_train_epoch_end=True, enable_version_counter=False,
     )
     last = ModelCheckpoint(
         dirpath=run_dir, filename="last", save_on_train_epoch_end=True, enable_version_counter=False, save_on_exception=True
@@ -72,6 +74,23 @@ def build_trainer(config: Config, run_dir: Path, callbacks: list[L.Callback] = (
         callbacks=[best, last, LearningRateMonitor(logging_interval="step"), Throughput(), RunPlots(run_dir), *callbacks],
         log_every_n_steps=trainer.log_every_n_steps,
     )
+
+
+def offer_as_best(trainer: L.Trainer, val_ap: float) -> None:
+    """Make the final weights best.ckpt if they beat it.
+
+    A run can end between validations (max_steps, max_time, an epoch count that is not a
+    multiple of eval_every_n_epochs), where the checkpoint callback never sees them.
+    """
+    best = trainer.checkpoint_callback  # the first ModelCheckpoint: best.ckpt
+    score = torch.tensor(val_ap)
+    if best.best_model_score is not None and score <= best.best_model_score:
+        return
+    path = str(Path(best.dirpath) / "best.ckpt")
+    best.best_model_score = best.kth_value = score
+    best.best_model_path = best.kth_best_model_path = path
+    best.best_k_models = {path: score}
+    trainer.save_checkpoint(path)
 
 
 def train(
@@ -100,6 +119,7 @@ def train(
     trainer.fit(system, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
 
     metrics = trainer.validate(system, datamodule=datamodule, verbose=False)[0]
+    offer_as_best(trainer, metrics["val/AP"])
     if trainer.is_global_zero:
         (run_dir / "final_metrics.json").write_text(json.dumps(metrics, indent=2))
         log.info("run directory: %s (checkpoints, metrics.csv, plots/)", run_dir)
