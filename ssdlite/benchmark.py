@@ -1,7 +1,9 @@
 """Speed and size against torchvision's SSDLite320-MobileNetV3, measured in one run.
 
 Every figure is the median of repeated runs after warm-up, on this CPU with
-a stated thread count. Both models are randomly initialised with 91 classes.
+a stated thread count. Both models are randomly initialised with 91 classes;
+ours takes the model section of a config (the paper model at 300x300 by default),
+torchvision's resizes every input to 320x320 itself.
 """
 
 import statistics
@@ -21,7 +23,6 @@ from ssdlite.data.synthetic import images_per_second, make_synthetic_dataset
 from ssdlite.export import export_onnx
 
 NUM_CLASSES = 91
-IMAGE_SIZE = (300, 300)
 
 
 def median_ms(fn: Callable[[], object], warmup: int, repeats: int) -> float:
@@ -42,13 +43,16 @@ def size(model: torch.nn.Module, run: Callable[[], object]) -> tuple[float, floa
     return sum(p.numel() for p in model.parameters()) / 1e6, counter.get_total_flops() / 2e9
 
 
-def random_targets(batch: int, generator: torch.Generator, labels_high: int = NUM_CLASSES) -> list[dict]:
-    """Three random boxes per image, xyxy in a 300x300 image."""
+def random_targets(batch: int, image_size: tuple[int, int], generator: torch.Generator) -> list[dict]:
+    """Three random boxes per image, xyxy pixels inside an image of `image_size` (height, width)."""
+    height, width = image_size
+    scale = torch.tensor([width, height, width, height]) / 3
     targets = []
     for _ in range(batch):
-        top_left = torch.rand(3, 2, generator=generator) * 200
-        boxes = torch.cat([top_left, top_left + 20 + torch.rand(3, 2, generator=generator) * 80], dim=1)
-        targets.append({"boxes": boxes, "labels": torch.randint(1, labels_high, (3,), generator=generator)})
+        top_left = torch.rand(3, 2, generator=generator)
+        size = 0.1 + torch.rand(3, 2, generator=generator) * 0.9
+        boxes = torch.cat([top_left, top_left + size], dim=1) * scale  # inside the image's top-left 2/3
+        targets.append({"boxes": boxes, "labels": torch.randint(1, NUM_CLASSES, (3,), generator=generator)})
     return targets
 
 
@@ -67,7 +71,7 @@ def train_step_images_per_s(model, step: Callable[[], torch.Tensor], batch: int,
     return batch / seconds
 
 
-def measure_ours(model, images: dict[int, torch.Tensor], targets: list[dict], warmup: int, repeats: int, onnx_dir: Path) -> dict:
+def measure_ours(model, model_config: ModelConfig, images: dict[int, torch.Tensor], targets: list[dict], warmup: int, repeats: int, onnx_dir: Path) -> dict:
     import onnxruntime
 
     params, madds = size(model, lambda: model(images[1]))
@@ -80,7 +84,7 @@ def measure_ours(model, images: dict[int, torch.Tensor], targets: list[dict], wa
             "throughput_b8_img_s": 8000 / median_ms(lambda: model.predict(images[8]), warmup, max(3, repeats // 4)),
             "postprocess_ms_per_image": median_ms(lambda: model.postprocess(*outputs), warmup, repeats),
         }
-    path = export_onnx(model, Config(model=ModelConfig(image_size=IMAGE_SIZE)), tuple(f"c{i}" for i in range(1, NUM_CLASSES)), onnx_dir / "ours.onnx")
+    path = export_onnx(model, Config(model=model_config), tuple(f"c{i}" for i in range(1, NUM_CLASSES)), onnx_dir / "ours.onnx")
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -97,6 +101,7 @@ def measure_ours(model, images: dict[int, torch.Tensor], targets: list[dict], wa
 
 
 def measure_torchvision(images: dict[int, torch.Tensor], targets: list[dict], warmup: int, repeats: int) -> dict:
+    image_size = tuple(images[1].shape[-2:])
     model = ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=NUM_CLASSES).eval()
     one, eight, sixteen = list(images[1]), list(images[8]), list(images[16])
     params, madds = size(model, lambda: model(one))
@@ -114,7 +119,7 @@ def measure_torchvision(images: dict[int, torch.Tensor], targets: list[dict], wa
 
         def postprocess():
             detections = model.postprocess_detections(head_outputs, anchors, transformed.image_sizes)
-            return model.transform.postprocess(detections, transformed.image_sizes, [IMAGE_SIZE])
+            return model.transform.postprocess(detections, transformed.image_sizes, [image_size])
 
         results["postprocess_ms_per_image"] = median_ms(postprocess, warmup, repeats)
     step = lambda: sum(model(sixteen, targets).values())  # noqa: E731
@@ -122,40 +127,43 @@ def measure_torchvision(images: dict[int, torch.Tensor], targets: list[dict], wa
     return results
 
 
-def measure_data(num_images: int, folder: Path) -> dict:
-    """The training input pipeline (decode, augment, resize, collate) in one process at 300x300,
+def measure_data(num_images: int, image_size: tuple[int, int], folder: Path) -> dict:
+    """The training input pipeline (decode, augment, resize, collate) in one process,
     on built-in driving images (640x360 JPEGs), and the generator that makes them."""
     paths = make_synthetic_dataset(folder, num_images, 1, seed=0)
     cfg = DataConfig(train_images=str(paths["train_images"]), train_annotations=str(paths["train_annotations"]))
-    dataset = build_dataset(cfg, "train", IMAGE_SIZE)
+    dataset = build_dataset(cfg, "train", image_size)
     loader = torch.utils.data.DataLoader(dataset, batch_size=16, num_workers=0, collate_fn=collate, shuffle=True)
     start = time.perf_counter()
     count = sum(len(images) for images, _ in loader)
     return {"train_pipeline_img_s": count / (time.perf_counter() - start), "synthetic_generator_img_s": images_per_second(num_images)}
 
 
-def run_benchmark(threads: int | None = None, quick: bool = False) -> dict:
+def run_benchmark(model_config: ModelConfig, threads: int | None = None, quick: bool = False) -> dict:
     """Both models' figures and their ratios (ours / theirs)."""
+    image_size = tuple(model_config.image_size)
     if threads:
         torch.set_num_threads(threads)
     warmup, repeats = (1, 3) if quick else (5, 30)
     generator = torch.Generator().manual_seed(0)
-    images = {b: torch.rand(b, 3, *IMAGE_SIZE, generator=generator) * 2 - 1 for b in (1, 8, 16)}
-    targets = random_targets(16, generator)
+    images = {b: torch.rand(b, 3, *image_size, generator=generator) * 2 - 1 for b in (1, 8, 16)}
+    targets = random_targets(16, image_size, generator)
     torch.manual_seed(0)
-    model = build_model(ModelConfig(image_size=IMAGE_SIZE), NUM_CLASSES).eval()
+    model = build_model(model_config, NUM_CLASSES).eval()
     with tempfile.TemporaryDirectory() as folder:
-        ours = measure_ours(model, images, targets, warmup, repeats, Path(folder))
-        data = measure_data(32 if quick else 256, Path(folder) / "data")
+        ours = measure_ours(model, model_config, images, targets, warmup, repeats, Path(folder))
+        data = measure_data(32 if quick else 256, image_size, Path(folder) / "data")
     theirs = measure_torchvision({b: (x + 1) / 2 for b, x in images.items()}, targets, warmup, repeats)  # they take [0, 1]
     ratios = {key: ours[key] / theirs[key] for key in theirs}
     ratios["latency_b1_onnxruntime_ms"] = ours["latency_b1_onnxruntime_ms"] / theirs["latency_b1_eager_ms"]
-    return {"threads": torch.get_num_threads(), "image_size": list(IMAGE_SIZE), "data_one_process": data, "ours": ours, "torchvision_ssdlite320_mobilenet_v3_large": theirs, "ratio_ours_over_theirs": ratios}
+    return {"threads": torch.get_num_threads(), "image_size": list(image_size), "data_one_process": data, "ours": ours, "torchvision_ssdlite320_mobilenet_v3_large": theirs, "ratio_ours_over_theirs": ratios}
 
 
 def format_table(results: dict) -> str:
     ours, theirs, ratios = results["ours"], results["torchvision_ssdlite320_mobilenet_v3_large"], results["ratio_ours_over_theirs"]
-    lines = [f"{'figure (threads=' + str(results['threads']) + ', 300x300)':<34}{'ours':>10}{'torchvision':>13}{'ratio':>8}"]
+    height, width = results["image_size"]
+    title = f"figure (threads={results['threads']}, {height}x{width})"
+    lines = [f"{title:<34}{'ours':>10}{'torchvision':>13}{'ratio':>8}"]
     for key in ours:
         theirs_value = theirs.get(key, theirs["latency_b1_eager_ms"] if key == "latency_b1_onnxruntime_ms" else None)
         note = "  (vs their eager)" if key == "latency_b1_onnxruntime_ms" else ""

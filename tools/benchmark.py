@@ -1,21 +1,26 @@
 """Speed and size of our SSDLite against torchvision's SSDLite320-MobileNetV3 on this CPU.
 
-python tools/benchmark.py --out results.json [--threads N] [--quick]
+python tools/benchmark.py [CONFIG] --out results.json [--threads N] [--quick]
+
+CONFIG's model section is measured (default: the paper model, configs/coco_ssdlite.py).
 """
 
 import argparse
 import json
+from pathlib import Path
 
 from ssdlite.benchmark import format_table, run_benchmark
+from ssdlite.config import load_config
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("config", nargs="?", default=Path(__file__).parents[1] / "configs/coco_ssdlite.py")
     parser.add_argument("--out", default="benchmark.json")
     parser.add_argument("--threads", type=int, help="torch and onnxruntime threads (default: torch's)")
     parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run, not numbers to quote")
     args = parser.parse_args()
-    results = run_benchmark(args.threads, args.quick)
+    results = run_benchmark(load_config(args.config).model, args.threads, args.quick)
     print(format_table(results))
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)
