@@ -75,13 +75,16 @@ def measure_ours(model, model_config: ModelConfig, images: dict[int, torch.Tenso
     import onnxruntime
 
     params, madds = size(model, lambda: model(images[1]))
+    # as the Detector and the training system run it: weights and images channels-last (NHWC)
+    model.to(memory_format=torch.channels_last)
+    nhwc = {batch: x.contiguous(memory_format=torch.channels_last) for batch, x in images.items()}
     with torch.inference_mode():
         outputs = model(images[1])
         results = {
             "params_M": params,
             "madds_G": madds,
-            "latency_b1_eager_ms": median_ms(lambda: model.predict(images[1]), warmup, repeats),
-            "throughput_b8_img_s": 8000 / median_ms(lambda: model.predict(images[8]), warmup, max(3, repeats // 4)),
+            "latency_b1_eager_ms": median_ms(lambda: model.predict(nhwc[1]), warmup, repeats),
+            "throughput_b8_img_s": 8000 / median_ms(lambda: model.predict(nhwc[8]), warmup, max(3, repeats // 4)),
             "postprocess_ms_per_image": median_ms(lambda: model.postprocess(*outputs), warmup, repeats),
         }
     path = export_onnx(model, Config(model=model_config), tuple(f"c{i}" for i in range(1, NUM_CLASSES)), onnx_dir / "ours.onnx")
@@ -95,7 +98,7 @@ def measure_ours(model, model_config: ModelConfig, images: dict[int, torch.Tenso
         return model.postprocess(torch.from_numpy(cls_logits), torch.from_numpy(bbox_regression))
 
     results["latency_b1_onnxruntime_ms"] = median_ms(onnx_predict, warmup, repeats)
-    step = lambda: model.loss(*model(images[16]), targets)["loss"]  # noqa: E731
+    step = lambda: model.loss(*model(nhwc[16]), targets)["loss"]  # noqa: E731
     results["train_step_b16_img_s"] = train_step_images_per_s(model, step, 16, 2, max(3, repeats // 4))
     return results
 
