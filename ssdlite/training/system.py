@@ -50,12 +50,9 @@ class DetectionSystem(L.LightningModule):
         """The weights validation and export use: the EMA when there is one."""
         return self.ema.module if self.ema is not None else self.model
 
-    def on_after_batch_transfer(self, batch, dataloader_idx):
-        images, targets = batch
-        return images.contiguous(memory_format=torch.channels_last), targets
-
     def training_step(self, batch, batch_idx):
         images, targets = batch
+        images = images.contiguous(memory_format=torch.channels_last)  # [B,3,H,W], NHWC in memory
         losses = self.model.loss(*self.model(images), targets)
         non_finite = not torch.isfinite(losses["loss"]).item()
         # Every rank must agree to skip, or DDP would wait for gradients forever.
@@ -85,6 +82,7 @@ class DetectionSystem(L.LightningModule):
 
     def validation_step(self, batch, batch_idx) -> None:
         images, targets = batch
+        images = images.contiguous(memory_format=torch.channels_last)
         model = self.eval_model
         cls_logits, bbox_regression = model(images)
         losses = model.loss(cls_logits, bbox_regression, targets)
