@@ -3,8 +3,10 @@
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import lightning as L
@@ -121,6 +123,34 @@ def test_resume_mid_epoch_matches_an_uninterrupted_run(tiny_data, tmp_path):
     assert expected.keys() == resumed.keys()
     for key in expected:
         assert torch.allclose(expected[key].float(), resumed[key].float(), atol=1e-6), key
+
+
+def test_sigterm_mid_run_leaves_a_checkpoint_that_resumes(tiny_data, tmp_path):
+    config_file = tmp_path / "tiny_long.py"
+    config_file.write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from pathlib import Path\n"
+        "from test_training import tiny_config\n"
+        f"config = tiny_config(Path({str(tiny_data)!r}), max_epochs=8, eval_every_n_epochs=100)\n"
+    )
+    run_dir = tmp_path / "run"
+    command = [sys.executable, "tools/train.py", str(config_file), "--work-dir", str(run_dir)]
+    env = os.environ | {"PYTHONPATH": str(REPO)}
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not (run_dir / "last.ckpt").is_file() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # last.ckpt appears after the first epoch (4 steps)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 128 + signal.SIGTERM, stderr[-3000:]
+    assert "--resume auto" in stderr
+    stopped_at = torch.load(run_dir / "last.ckpt", weights_only=True)["global_step"]
+    assert 4 <= stopped_at < 32
+
+    result = subprocess.run([*command, "--resume", "auto"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert torch.load(run_dir / "last.ckpt", weights_only=True)["global_step"] == 32
 
 
 def test_non_finite_losses_skip_then_stop(tiny_data, tmp_path, monkeypatch, caplog):

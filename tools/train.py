@@ -2,7 +2,10 @@
 
 import argparse
 import logging
+import signal
 import sys
+
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from ssdlite.config import ConfigError, apply_overrides, load_config
 from ssdlite.training.runner import train
@@ -22,7 +25,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"error: {error}")
     if args.resume == "auto" and args.work_dir is None:
         sys.exit("error: --resume auto needs --work-dir (the run to continue)")
-    train(config, args.config, args.work_dir, args.resume)
+    try:
+        train(config, args.config, args.work_dir, args.resume)
+    except SIGTERMException:
+        # last.ckpt was written on the way out (see ssdlite.training.runner)
+        where = f"--work-dir {args.work_dir}" if args.work_dir else "--work-dir <the run directory>"
+        print(f"stopped by SIGTERM; continue with: python tools/train.py {args.config} {where} --resume auto", file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM)
 
 
 if __name__ == "__main__":
