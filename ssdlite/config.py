@@ -106,7 +106,7 @@ class TrainerConfig:
     devices: int = 1
     num_nodes: int = 1
     strategy: str = "auto"  # "ddp" for several devices
-    precision: str = "32-true"  # "16-mixed" / "bf16-mixed" where the hardware has it
+    precision: str = "auto"  # "auto": "16-mixed" on a CUDA GPU, "32-true" elsewhere; or any Lightning precision
     sync_batchnorm: bool = False
     log_every_n_steps: int = 10
     work_dir: str = "runs"  # run directories go under this unless --work-dir is given

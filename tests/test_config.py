@@ -1,6 +1,8 @@
 import pytest
+import torch
 
 from ssdlite.config import Config, ConfigError, apply_overrides, from_dict, load_config, to_dict
+from ssdlite.training.runner import resolve_precision
 
 
 def test_paper_config_loads():
@@ -52,3 +54,12 @@ def test_unknown_override_suggests_close_keys():
         apply_overrides(Config(), ["train.lrr=0.1"])
     with pytest.raises(ConfigError, match="key=value"):
         apply_overrides(Config(), ["train.lr"])
+
+
+def test_precision_auto_is_mixed_only_on_a_gpu(monkeypatch):
+    assert resolve_precision("bf16-mixed", "cpu") == "bf16-mixed"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_precision("auto", "auto") == "32-true"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_precision("auto", "auto") == "16-mixed"
+    assert resolve_precision("auto", "cpu") == "32-true"

@@ -42,6 +42,14 @@ def find_resume_checkpoint(resume: str | None, run_dir: Path) -> str | None:
     return resume
 
 
+def resolve_precision(precision: str, accelerator: str) -> str:
+    """`auto`: mixed precision where the hardware has it (a CUDA GPU), full precision elsewhere."""
+    if precision != "auto":
+        return precision
+    on_gpu = accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+    return "16-mixed" if on_gpu else "32-true"
+
+
 def build_trainer(config: Config, run_dir: Path, callbacks: list[L.Callback] = ()) -> L.Trainer:
     train, trainer = config.train, config.trainer
     # best.ckpt by validation AP, looked at in the epochs that validate; last.ckpt every epoch,
@@ -59,7 +67,7 @@ def build_trainer(config: Config, run_dir: Path, callbacks: list[L.Callback] = (
         devices=trainer.devices,
         num_nodes=trainer.num_nodes,
         strategy=trainer.strategy,
-        precision=trainer.precision,
+        precision=resolve_precision(trainer.precision, trainer.accelerator),
         sync_batchnorm=trainer.sync_batchnorm,
         max_epochs=train.max_epochs,
         max_steps=train.max_steps,
