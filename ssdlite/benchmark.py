@@ -77,20 +77,17 @@ def measure_ours(model, model_config: ModelConfig, images: dict[int, torch.Tenso
     import onnxruntime
 
     params, madds = size(model, lambda: model(images[1]))
-    # as the Detector and the training system run it: weights and images channels-last (NHWC)
-    model.to(memory_format=torch.channels_last)
-    nhwc = {batch: x.contiguous(memory_format=torch.channels_last) for batch, x in images.items()}
     with torch.inference_mode():
         outputs = model(images[1])
         results = {
             "params_M": params,
             "madds_G": madds,
-            "latency_b1_eager_ms": median_ms(lambda: model.predict(nhwc[1]), warmup, repeats),
-            "throughput_b8_img_s": 8000 / median_ms(lambda: model.predict(nhwc[8]), warmup, max(3, repeats // 4)),
+            "latency_b1_eager_ms": median_ms(lambda: model.predict(images[1]), warmup, repeats),
+            "throughput_b8_img_s": 8000 / median_ms(lambda: model.predict(images[8]), warmup, max(3, repeats // 4)),
             "postprocess_ms_per_image": median_ms(lambda: model.postprocess(*outputs), warmup, repeats),
         }
     # before onnxruntime starts: its idle threads spin and would slow the step down
-    step = lambda: model.loss(*model(nhwc[16]), targets)["loss"]  # noqa: E731
+    step = lambda: model.loss(*model(images[16]), targets)["loss"]  # noqa: E731
     results["train_step_b16_img_s"] = train_step_images_per_s(model, step, 16, 2 * warmup, max(3, repeats // 3))
     path = export_onnx(model, Config(model=model_config), tuple(f"c{i}" for i in range(1, NUM_CLASSES)), onnx_dir / "ours.onnx")
     options = onnxruntime.SessionOptions()

@@ -77,11 +77,10 @@ class Detector:
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu") -> "Detector":
         model, _, class_names = load_checkpoint(path, map_location=device)
-        model.to(memory_format=torch.channels_last)  # depthwise convolutions run faster in NHWC
 
         @torch.inference_mode()
         def network(images: torch.Tensor):
-            return model(images.to(device, memory_format=torch.channels_last))
+            return model(images.to(device))
 
         return cls(network, model.anchors.cpu(), model.postprocessor, model.image_size, class_names)
 

@@ -36,8 +36,7 @@ class DetectionSystem(L.LightningModule):
         self.save_hyperparameters()
         self.config = from_dict(config)
         self.class_names = tuple(class_names)
-        # NHWC: depthwise convolutions and their gradients run faster in it (1.4x a CPU training step).
-        self.model = build_model(self.config.model, num_classes=len(class_names) + 1).to(memory_format=torch.channels_last)
+        self.model = build_model(self.config.model, num_classes=len(class_names) + 1)
         train = self.config.train
         self.ema = build_ema(self.model, train.ema_decay) if train.ema else None
         self.consecutive_bad_steps = 0
@@ -52,7 +51,6 @@ class DetectionSystem(L.LightningModule):
 
     def training_step(self, batch, batch_idx):
         images, targets = batch
-        images = images.contiguous(memory_format=torch.channels_last)  # [B,3,H,W], NHWC in memory
         losses = self.model.loss(*self.model(images), targets)
         non_finite = not torch.isfinite(losses["loss"]).item()
         # Every rank must agree to skip, or DDP would wait for gradients forever.
@@ -82,7 +80,6 @@ class DetectionSystem(L.LightningModule):
 
     def validation_step(self, batch, batch_idx) -> None:
         images, targets = batch
-        images = images.contiguous(memory_format=torch.channels_last)
         model = self.eval_model
         cls_logits, bbox_regression = model(images)
         losses = model.loss(cls_logits, bbox_regression, targets)
