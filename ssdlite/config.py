@@ -22,7 +22,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 
 class ConfigError(ValueError):
@@ -106,7 +106,8 @@ class TrainerConfig:
     devices: int = 1
     num_nodes: int = 1
     strategy: str = "auto"  # "ddp" for several devices
-    precision: str = "auto"  # "auto": "16-mixed" on a CUDA GPU, "32-true" elsewhere; or any Lightning precision
+    # "auto": "16-mixed" on a CUDA GPU, "32-true" elsewhere
+    precision: Literal["auto", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"] = "auto"
     sync_batchnorm: bool = False
     log_every_n_steps: int = 10
     work_dir: str = "runs"  # run directories go under this unless --work-dir is given
@@ -151,7 +152,7 @@ def validate(config: Any, where: str = "config", prefix: str = "") -> None:
         if dataclasses.is_dataclass(value):
             validate(value, where, f"{key}.")
         elif not _matches(value, hints[f.name]):
-            raise ConfigError(f"{where}: {key} = {value!r} is not of type {_type_name(hints[f.name])}")
+            raise ConfigError(f"{where}: {key} = {value!r}: expected {_type_name(hints[f.name])}")
 
 
 def to_dict(config: Config) -> dict:
@@ -236,6 +237,8 @@ def _matches(value: Any, hint: Any) -> bool:
         return any(_matches(value, a) for a in typing.get_args(hint))
     if hint is type(None):
         return value is None
+    if origin is Literal:
+        return value in typing.get_args(hint)
     if hint is float:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if hint is int:
@@ -251,4 +254,6 @@ def _matches(value: Any, hint: Any) -> bool:
 
 
 def _type_name(hint: Any) -> str:
+    if typing.get_origin(hint) is Literal:
+        return "one of " + ", ".join(repr(v) for v in typing.get_args(hint))
     return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")

@@ -8,13 +8,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def run_benchmark_tool(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "tools/benchmark.py", *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+
+
+def test_a_missing_config_is_named(tmp_path):
+    result = run_benchmark_tool(str(tmp_path / "nowhere.py"), "--out", str(tmp_path / "bench.json"))
+    assert result.returncode != 0 and f"config file {tmp_path / 'nowhere.py'} does not exist" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "bench.json").exists()
+
+
 @pytest.mark.slow
 def test_quick_benchmark_reports_both_models(tmp_path):
     out = tmp_path / "bench.json"
-    result = subprocess.run(
-        [sys.executable, "tools/benchmark.py", "--quick", "--threads", "1", "--out", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
-    )
+    result = run_benchmark_tool("--quick", "--threads", "1", "--out", str(out))
     assert result.returncode == 0, result.stderr[-2000:]
     results = json.loads(out.read_text())
     keys = {"params_M", "madds_G", "latency_b1_eager_ms", "throughput_b8_img_s", "postprocess_ms_per_image", "train_step_b16_img_s"}

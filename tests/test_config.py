@@ -56,6 +56,19 @@ def test_unknown_override_suggests_close_keys():
         apply_overrides(Config(), ["train.lr"])
 
 
+def test_unknown_precision_names_the_key_and_the_choices(tmp_path):
+    with pytest.raises(ConfigError, match="trainer.precision='16mixed': expected one of 'auto', '32-true', '16-mixed'"):
+        apply_overrides(Config(), ["trainer.precision=16mixed"])
+    assert apply_overrides(Config(), ["trainer.precision=bf16-mixed"]).trainer.precision == "bf16-mixed"
+    path = tmp_path / "mixed.py"
+    path.write_text(
+        "from ssdlite.config import Config, TrainerConfig\n"
+        "config = Config(trainer=TrainerConfig(precision='fp16'))\n"
+    )
+    with pytest.raises(ConfigError, match="trainer.precision = 'fp16': expected one of 'auto'"):
+        load_config(path)
+
+
 def test_precision_auto_is_mixed_only_on_a_gpu(monkeypatch):
     assert resolve_precision("bf16-mixed", "cpu") == "bf16-mixed"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)

@@ -7,10 +7,11 @@ CONFIG's model section is measured (default: the paper model, configs/coco_ssdli
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from ssdlite.benchmark import format_table, run_benchmark
-from ssdlite.config import load_config
+from ssdlite.config import ConfigError, load_config
 
 
 def main() -> None:
@@ -20,7 +21,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="torch and onnxruntime threads (default: torch's)")
     parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run, not numbers to quote")
     args = parser.parse_args()
-    results = run_benchmark(load_config(args.config).model, args.threads, args.quick)
+    try:
+        model_config = load_config(args.config).model
+    except ConfigError as error:
+        sys.exit(f"error: {error}")
+    results = run_benchmark(model_config, args.threads, args.quick)
     print(format_table(results))
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)
