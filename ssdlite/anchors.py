@@ -4,6 +4,8 @@ SSD paper section 2.2 / TF `create_ssd_anchors`: feature map k of n gets the
 scale s_k = min + (max - min) k / (n - 1); every aspect ratio at s_k, plus one
 aspect-1 box at sqrt(s_k s_{k+1}) (s_n = 1). The lowest map, which sees small
 objects at high resolution, keeps only (0.1, 1), (s_0, 2) and (s_0, 1/2).
+An optional stride-8 map before them (ours, for small objects) gets the same
+three-box set at half that size: (s/2, 1), (s, 2), (s, 1/2) with s = `stride8_scale`.
 """
 
 import math
@@ -20,6 +22,8 @@ class AnchorGenerator:
         max_scale: scale of the last map.
         aspect_ratios: width / height ratios used on every map but the first.
         reduce_boxes_in_lowest_layer: use the 3-box set on the first map.
+        stride8_scale: when set, the first map is an extra stride-8 map with
+            the small 3-box set at this scale; the TF specs follow for the rest.
     """
 
     def __init__(
@@ -28,6 +32,7 @@ class AnchorGenerator:
         max_scale: float = 0.95,
         aspect_ratios: tuple[float, ...] = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0),
         reduce_boxes_in_lowest_layer: bool = True,
+        stride8_scale: float | None = None,
     ):
         if not 0 < min_scale <= max_scale <= 1:
             raise ValueError(f"need 0 < min_scale <= max_scale <= 1, got {min_scale}, {max_scale}")
@@ -37,9 +42,16 @@ class AnchorGenerator:
         self.max_scale = max_scale
         self.aspect_ratios = tuple(aspect_ratios)
         self.reduce_boxes_in_lowest_layer = reduce_boxes_in_lowest_layer
+        self.stride8_scale = stride8_scale
 
     def box_specs(self, num_maps: int) -> list[list[tuple[float, float]]]:
         """(scale, aspect ratio) pairs for each of `num_maps` feature maps, in anchor order."""
+        if self.stride8_scale is not None:
+            s = self.stride8_scale
+            return [[(s / 2, 1.0), (s, 2.0), (s, 0.5)]] + self._tf_box_specs(num_maps - 1)
+        return self._tf_box_specs(num_maps)
+
+    def _tf_box_specs(self, num_maps: int) -> list[list[tuple[float, float]]]:
         if num_maps == 1:
             scales = [self.min_scale, 1.0]
         else:

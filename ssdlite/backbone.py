@@ -38,12 +38,12 @@ def extra_block(in_channels: int, out_channels: int, norm_layer: Callable[..., n
     )
 
 
-def last_downsampling_block(features: nn.Sequential) -> int:
-    """Index of the inverted-residual block that takes the network from stride 16 to 32."""
+def downsampling_blocks(features: nn.Sequential) -> list[int]:
+    """Indices of the stride-2 inverted-residual blocks, in order (the last takes stride 16 to 32)."""
     strided = [i for i, block in enumerate(features) if isinstance(block, InvertedResidual) and block.stride == 2]
-    if not strided:
-        raise ValueError("no stride-2 inverted-residual block found in the backbone")
-    return strided[-1]
+    if len(strided) < 2:
+        raise ValueError("the backbone needs stride-2 inverted-residual blocks into stride 16 and 32")
+    return strided
 
 
 class SSDLiteBackbone(nn.Module):
@@ -52,12 +52,15 @@ class SSDLiteBackbone(nn.Module):
     Feature maps, as the TF feature extractor: the expansion output of the block
     that downsamples to stride 32 (TF `layer_15/expansion_output`, 576 channels
     at width 1.0, stride 16), the last 1x1 conv (`layer_19`, 1280 channels,
-    stride 32), then one map per extra block.
+    stride 32), then one map per extra block. With `stride8_map`, the expansion
+    output of the block that downsamples to stride 16 (192 channels at width
+    1.0, stride 8) comes first, for small objects.
 
     Args:
         features: `torchvision.models.mobilenet_v2(...).features`.
         extra_channels: output depth of each extra block.
         norm_layer: normalisation for the extra blocks.
+        stride8_map: also return the stride-8 expansion output.
     """
 
     def __init__(
@@ -65,24 +68,36 @@ class SSDLiteBackbone(nn.Module):
         features: nn.Sequential,
         extra_channels: tuple[int, ...] = (512, 256, 256, 128),
         norm_layer: Callable[..., nn.Module] = BatchNorm2d,
+        stride8_map: bool = False,
     ):
         super().__init__()
-        split = last_downsampling_block(features)
+        *_, to_stride16, split = downsampling_blocks(features)
         block = features[split]
         expansion, rest_of_block = block.conv[0], block.conv[1:]
         # A strided block has no residual connection, so cutting it after its expansion is exact.
         self.stride16 = nn.Sequential(*features[:split], expansion)
         self.stride32 = nn.Sequential(*rest_of_block, *features[split + 1 :])
+        # Index in `stride16` of the block whose expansion output is the stride-8 map.
+        self.stride8_block = to_stride16 if stride8_map else None
         last_channels = features[-1].out_channels
         channels = [expansion.out_channels, last_channels, *extra_channels]
         self.extra = nn.ModuleList(extra_block(c_in, c_out, norm_layer) for c_in, c_out in zip(channels[1:], channels[2:]))
         truncated_normal_init(self.extra)
-        self.out_channels = channels
+        stride8_channels = [features[to_stride16].conv[0].out_channels] if stride8_map else []
+        self.out_channels = stride8_channels + channels
 
     def forward(self, images: Tensor) -> list[Tensor]:
         """Tensor[B, 3, H, W] -> feature maps, finest first."""
-        x = self.stride16(images)
-        feature_maps = [x]
+        feature_maps = []
+        x = images
+        for index, layer in enumerate(self.stride16):
+            if index == self.stride8_block:
+                x = layer.conv[0](x)  # the expansion output: no residual in a strided block
+                feature_maps.append(x)
+                x = layer.conv[1:](x)
+            else:
+                x = layer(x)
+        feature_maps.append(x)
         x = self.stride32(x)
         feature_maps.append(x)
         for block in self.extra:
@@ -95,6 +110,7 @@ def build_backbone(
     width_mult: float = 1.0,
     extra_channels: tuple[int, ...] = (512, 256, 256, 128),
     pretrained: str | None = None,
+    stride8_map: bool = False,
 ) -> SSDLiteBackbone:
     """MobileNetV2 (optionally ImageNet weights) cut into an `SSDLiteBackbone`.
 
@@ -104,12 +120,13 @@ def build_backbone(
         extra_channels: extra-block depths at width 1.0.
         pretrained: a path to a torchvision MobileNetV2 `state_dict` file, or a
             `MobileNet_V2_Weights` name such as "IMAGENET1K_V1" (downloads).
+        stride8_map: add the stride-8 feature map (see `SSDLiteBackbone`).
     """
     mobilenet = mobilenet_v2(width_mult=width_mult, norm_layer=BatchNorm2d)
     if pretrained is not None:
         load_mobilenet_weights(mobilenet, pretrained)
     depths = tuple(max(16, int(c * width_mult)) for c in extra_channels)
-    return SSDLiteBackbone(mobilenet.features, depths)
+    return SSDLiteBackbone(mobilenet.features, depths, stride8_map=stride8_map)
 
 
 def load_mobilenet_weights(mobilenet: nn.Module, source: str) -> None:

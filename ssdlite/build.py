@@ -19,9 +19,11 @@ def build_model(cfg: ModelConfig, num_classes: int) -> SSDLite:
         raise ConfigError(f"model.cls_loss must be 'softmax' or 'focal', got {cfg.cls_loss!r}")
     box_coder = BoxCoder(cfg.box_coder_weights)
     return SSDLite(
-        backbone=build_backbone(cfg.width_mult, cfg.extra_channels, cfg.pretrained_backbone),
+        backbone=build_backbone(cfg.width_mult, cfg.extra_channels, cfg.pretrained_backbone, cfg.stride8_map),
         num_classes=num_classes,
-        anchor_generator=AnchorGenerator(cfg.min_scale, cfg.max_scale, cfg.aspect_ratios),
+        anchor_generator=AnchorGenerator(
+            cfg.min_scale, cfg.max_scale, cfg.aspect_ratios, stride8_scale=cfg.stride8_anchor_scale if cfg.stride8_map else None
+        ),
         image_size=cfg.image_size,
         box_coder=box_coder,
         loss_fn=loss_fn,

@@ -59,6 +59,13 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return checkpoint
 
 
+def checkpoint_weights(checkpoint: dict) -> dict[str, torch.Tensor]:
+    """The model's weights in a checkpoint dict, unprefixed; the EMA ones when present."""
+    return checkpoint.get("ema_state_dict") or {
+        k[len(MODEL_PREFIX) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(MODEL_PREFIX)
+    }
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[SSDLite, Config, tuple[str, ...]]:
     """Rebuild the detector a checkpoint describes, in eval mode.
 
@@ -75,11 +82,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     # The weights come from the checkpoint: never fetch or read the ImageNet file again.
     model_config = dataclasses.replace(config.model, pretrained_backbone=None)
     model = build_model(model_config, num_classes=len(class_names) + 1)
-    state_dict = checkpoint.get("ema_state_dict") or {
-        k[len(MODEL_PREFIX) :]: v for k, v in checkpoint["state_dict"].items() if k.startswith(MODEL_PREFIX)
-    }
     try:
-        model.load_state_dict(state_dict)
+        model.load_state_dict(checkpoint_weights(checkpoint))
     except RuntimeError as error:
         raise CheckpointError(f"{path} holds weights of another model than its config describes: {error}") from error
     return model.eval().to(map_location), config, class_names

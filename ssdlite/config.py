@@ -4,7 +4,7 @@ A config file builds a `Config` and binds it to the name `config`. An
 experiment file loads a base with `load_config` and changes a few fields::
 
     from ssdlite.config import load_config
-    config = load_config("configs/coco_ssdlite.py")
+    config = load_config("coco_ssdlite.py")  # relative to this file
     config.data.classes = ("person", "car")
 
 Dataclasses use `slots`, so assigning a misspelt field fails at the line that
@@ -41,11 +41,18 @@ class ModelConfig:
     # Path to a torchvision MobileNetV2 ImageNet state_dict (.pth), or a
     # torchvision weights name ("IMAGENET1K_V1"; needs internet). None: random.
     pretrained_backbone: str | None = None
+    # An ssdlite checkpoint to start from (fine-tuning): every weight whose shape
+    # matches loads; class predictor rows follow the class names both lists share.
+    init_from: str | None = None
+    # Small objects: add the expansion output of the block that takes stride 8 to 16
+    # (192 channels at width 1) as a first feature map, with anchors of this scale.
+    stride8_map: bool = False
+    stride8_anchor_scale: float = 0.1
     box_coder_weights: tuple[float, float, float, float] = (10.0, 10.0, 5.0, 5.0)
     # Matching and loss.
     iou_threshold: float = 0.5  # anchor IoU >= this with a box is a positive
     crowd_ioa_threshold: float = 0.5  # negatives this much inside a crowd region are ignored
-    cls_loss: str = "softmax"  # "softmax": CE + hard negatives; "focal": sigmoid focal loss
+    cls_loss: Literal["softmax", "focal"] = "softmax"  # "softmax": CE + hard negatives; "focal": sigmoid focal loss
     neg_pos_ratio: float = 3.0
     min_negatives_per_image: int = 3  # so images with no boxes still learn "background"
     # Post-processing. A low score threshold and 100 detections are what COCO mAP expects.
@@ -72,6 +79,9 @@ class DataConfig:
     synthetic_train_images: int = 600
     synthetic_val_images: int = 100
     synthetic_seed: int = 0
+    # "footage": sizes as in dash-cam video (mostly far, small road users);
+    # "close": the earlier look, nearly every object large.
+    synthetic_scene: Literal["footage", "close"] = "footage"
     # Augmentation (training only).
     photometric: bool = True
     zoom_out_max: float = 4.0  # 1.0 disables zoom-out
@@ -83,11 +93,16 @@ class DataConfig:
 
 @dataclass(slots=True)
 class TrainConfig:
-    optimizer: str = "sgd"  # "sgd" (momentum) or "adamw"
-    lr: float = 0.015  # for batch_size x devices images per step
+    optimizer: Literal["sgd", "adamw"] = "sgd"  # SGD with momentum, or AdamW
+    # Peak learning rate for `base_batch_size` images per step. The run scales it to
+    # its total batch (batch_size x devices x nodes) by `lr_scaling`; None: no scaling.
+    lr: float = 0.015
+    base_batch_size: int | None = None
+    lr_scaling: Literal["linear", "sqrt"] = "linear"  # linear (Goyal et al.); sqrt suits Adam
     momentum: float = 0.9
     weight_decay: float = 4e-5  # not applied to BN and biases
-    warmup_steps: int = 500
+    warmup_steps: int = 500  # linear warmup, but never past max_warmup_fraction of the run
+    max_warmup_fraction: float = 0.05
     max_epochs: int = 120
     max_steps: int = -1  # -1: no limit
     max_time: str | None = None  # "DD:HH:MM:SS"
@@ -121,21 +136,33 @@ class Config:
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
 
 
+_LOADING: list[Path] = []  # config files being run by `load_config`, innermost last
+
+
 def load_config(path: str | Path) -> Config:
     """Run a Python config file and return its validated `config`.
 
     Each call runs the file afresh, so experiments that load a base and change
-    it never affect each other.
+    it never affect each other. A relative `path` named inside a config file
+    (its base) is relative to that file, as `_base_` is in mmengine; at top
+    level it is relative to the working directory.
     """
     path = Path(path)
+    naming_file = _LOADING[-1] if _LOADING else None
+    if naming_file is not None and not path.is_absolute():
+        path = naming_file.parent / path
     if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
+        where = f" (named in {naming_file}; a base is relative to the file that names it)" if naming_file else ""
+        raise ConfigError(f"config file {path} does not exist{where}")
     spec = importlib.util.spec_from_file_location(f"_ssdlite_config_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
+    _LOADING.append(path.resolve())
     try:
         spec.loader.exec_module(module)
     except (TypeError, AttributeError) as error:  # unknown keyword / slot name
         raise ConfigError(f"{path}: {error}") from error
+    finally:
+        _LOADING.pop()
     config = getattr(module, "config", None)
     if not isinstance(config, Config):
         raise ConfigError(f"{path} must define `config = Config(...)`, found {type(config).__name__}")

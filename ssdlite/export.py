@@ -6,6 +6,8 @@ NMS inside (batch 1; outputs boxes in input pixels, scores, labels).
 """
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,18 @@ from ssdlite.config import Config, to_dict
 from ssdlite.model import SSDLite
 
 OPSET = 17
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[None]:
+    """`model` in eval mode inside the block; each submodule's own mode restored after it."""
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.training = training
 
 
 class RawOutputs(nn.Module):
@@ -54,14 +68,13 @@ def export_onnx(
     """Write `model` as ONNX with its config, class names and grid sizes in the metadata."""
     if nms and dynamic_batch:
         raise ValueError("the graph with NMS takes one image at a time; drop --dynamic-batch or --nms")
-    model = model.eval()
     example = torch.zeros(1, 3, *model.image_size)
     module = WithPostprocess(model) if nms else RawOutputs(model)
     output_names = ["boxes", "scores", "labels"] if nms else ["cls_logits", "bbox_regression"]
     dynamic_axes = {"images": {0: "batch"}, "cls_logits": {0: "batch"}, "bbox_regression": {0: "batch"}} if dynamic_batch else None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
+    with torch.no_grad(), eval_mode(model):
         torch.onnx.export(
             module, (example,), str(path), input_names=["images"], output_names=output_names,
             dynamic_axes=dynamic_axes, opset_version=OPSET, dynamo=False,
@@ -94,8 +107,7 @@ def check_onnx(model: SSDLite, path: str | Path, images: Tensor, nms: bool, atol
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    model = model.eval()
-    with torch.no_grad():
+    with torch.no_grad(), eval_mode(model):
         if nms:
             expected = WithPostprocess(model)(images)
             names, tolerances = ("boxes", "scores", "labels"), (1e-3, atol, 0)

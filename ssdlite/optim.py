@@ -1,6 +1,7 @@
 """Optimiser, learning-rate schedule and weight EMA for training."""
 
 import math
+from typing import Literal
 
 import torch
 from torch import nn
@@ -8,13 +9,9 @@ from torch.optim.swa_utils import AveragedModel
 
 
 def build_optimizer(
-    model: nn.Module, name: str, lr: float, momentum: float, weight_decay: float
+    model: nn.Module, name: Literal["sgd", "adamw"], lr: float, momentum: float, weight_decay: float
 ) -> torch.optim.Optimizer:
-    """SGD with momentum or AdamW; weight decay skips BN parameters and biases.
-
-    Args:
-        name: "sgd" or "adamw".
-    """
+    """SGD with momentum or AdamW; weight decay skips BN parameters and biases."""
     decay, no_decay = [], []
     for parameter in model.parameters():
         if parameter.requires_grad:
@@ -27,16 +24,39 @@ def build_optimizer(
     raise ValueError(f"train.optimizer must be 'sgd' or 'adamw', got {name!r}")
 
 
-def warmup_cosine_factor(step: int, warmup_steps: int, progress: float) -> float:
-    """Learning-rate multiplier: linear warmup over `warmup_steps`, then cosine to 0.
+def warmup_cosine_factor(step: int, progress: float, warmup_steps: int, max_warmup_fraction: float = 0.05) -> float:
+    """Learning-rate multiplier: linear warmup, then cosine to 0 over the run.
+
+    The warmup ends after `warmup_steps` or once `max_warmup_fraction` of the
+    run is done, whichever comes first, so a short run is never all warmup.
 
     Args:
         step: optimiser steps taken.
         progress: fraction of the run done, in [0, 1] (by steps or by time,
             whichever limit ends the run first).
+        warmup_steps: the longest warmup, in steps; 0: none.
+        max_warmup_fraction: the longest warmup, as a fraction of the run.
     """
-    warmup = min(1.0, (step + 1) / warmup_steps) if warmup_steps > 0 else 1.0
-    return warmup * 0.5 * (1.0 + math.cos(math.pi * min(1.0, max(0.0, progress))))
+    progress = min(1.0, max(0.0, progress))
+    warmup = 1.0
+    if warmup_steps > 0:
+        by_steps = (step + 1) / warmup_steps
+        by_progress = progress / max_warmup_fraction if max_warmup_fraction > 0 else 1.0
+        warmup = min(1.0, max(by_steps, by_progress))
+    return warmup * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def scaled_lr(lr: float, base_batch_size: int | None, total_batch_size: int, rule: str = "linear") -> float:
+    """`lr` stated for `base_batch_size` images per step, scaled to `total_batch_size`.
+
+    "linear" multiplies by the batch ratio (Goyal et al. 2017; mmdetection's
+    `auto_scale_lr`), "sqrt" by its square root (a common rule for Adam).
+    With no base batch the lr is used as it is.
+    """
+    if base_batch_size is None:
+        return lr
+    ratio = total_batch_size / base_batch_size
+    return lr * (ratio if rule == "linear" else math.sqrt(ratio))
 
 
 def build_ema(model: nn.Module, decay: float, ramp_steps: float = 2000.0) -> AveragedModel:

@@ -19,6 +19,8 @@ class Postprocessor:
             bounds its cost when an untrained or unsure model scores everything.
         nms_iou_threshold: IoU above which a lower-scoring box of the same class is removed.
         max_detections_per_image: detections kept per image, best first.
+        labels_to_keep: labels (1..C-1) to detect, chosen before top-k, NMS and the
+            max-detections cap, so other classes never take their places; None: all.
     """
 
     def __init__(
@@ -30,6 +32,7 @@ class Postprocessor:
         nms_iou_threshold: float = 0.6,
         max_detections_per_image: int = 100,
         max_candidates_per_image: int = 1000,
+        labels_to_keep: set[int] | None = None,
     ):
         if score_activation not in ("softmax", "sigmoid"):
             raise ValueError(f"score_activation must be 'softmax' or 'sigmoid', got {score_activation!r}")
@@ -40,6 +43,7 @@ class Postprocessor:
         self.nms_iou_threshold = nms_iou_threshold
         self.max_detections_per_image = max_detections_per_image
         self.max_candidates_per_image = max_candidates_per_image
+        self.labels_to_keep = labels_to_keep
 
     def class_scores(self, cls_logits: Tensor) -> Tensor:
         """Tensor[..., A, C] logits -> Tensor[..., A, C-1] scores of the object classes 1..C-1."""
@@ -83,6 +87,10 @@ class Postprocessor:
 
     def select(self, boxes: Tensor, scores: Tensor) -> dict[str, Tensor]:
         """Top-k, threshold and NMS for one image: boxes Tensor[A, 4], scores Tensor[A, K]."""
+        column_labels = torch.arange(1, scores.shape[1] + 1, device=scores.device)  # (K,) the label of each column
+        if self.labels_to_keep is not None:
+            column_labels = column_labels.new_tensor(sorted(self.labels_to_keep))
+            scores = scores[:, column_labels - 1]
         num_anchors, num_classes = scores.shape
         top_scores, top_anchors = scores.topk(min(self.topk_per_class, num_anchors), dim=0)  # (k, K)
         classes = torch.arange(num_classes, device=scores.device).expand_as(top_scores)
@@ -94,4 +102,4 @@ class Postprocessor:
         candidate_boxes = boxes[top_anchors]
         kept = batched_nms(candidate_boxes, top_scores, classes, self.nms_iou_threshold)
         kept = kept[: self.max_detections_per_image]
-        return {"boxes": candidate_boxes[kept], "scores": top_scores[kept], "labels": classes[kept] + 1}
+        return {"boxes": candidate_boxes[kept], "scores": top_scores[kept], "labels": column_labels[classes[kept]]}

@@ -61,7 +61,7 @@ class Detector:
 
     Args:
         network: Tensor[B, 3, H, W] (normalised) -> (cls_logits [B, A, C], bbox_regression [B, A, 4]).
-        anchors: Tensor[A, 4] xyxy input pixels.
+        anchors: Tensor[A, 4] xyxy input pixels, on the device of the network's outputs.
         postprocessor: thresholds and NMS.
         image_size: (H, W) of the network input.
         class_names: label k is `class_names[k - 1]`.
@@ -76,13 +76,14 @@ class Detector:
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu") -> "Detector":
+        """The model of a training checkpoint, run and post-processed on `device`."""
         model, _, class_names = load_checkpoint(path, map_location=device)
 
         @torch.inference_mode()
         def network(images: torch.Tensor):
             return model(images.to(device))
 
-        return cls(network, model.anchors.cpu(), model.postprocessor, model.image_size, class_names)
+        return cls(network, model.anchors, model.postprocessor, model.image_size, class_names)
 
     @classmethod
     def from_onnx(cls, path: str | Path) -> "Detector":
@@ -133,7 +134,7 @@ class Detector:
                 (HxWx3 uint8, RGB unless `bgr=True`, e.g. for cv2 frames), a
                 PIL image, or a list of these.
             score_threshold: keep detections scoring above this (default: the model's).
-            classes: keep only these class names.
+            classes: detect only these class names; `max_detections` counts only them.
             max_detections: at most this many per image (default: the model's).
             batch_size: images per forward pass.
 
@@ -141,36 +142,36 @@ class Detector:
             One `Detections` per image, in input order. Unreadable files in a
             folder or glob are reported and skipped; an unreadable single path raises.
         """
-        post = self._postprocessor(score_threshold, max_detections)
-        if classes is not None:
-            unknown = set(classes) - set(self.class_names)
-            if unknown:
-                raise ValueError(f"unknown classes {sorted(unknown)}; this model knows {list(self.class_names)}")
+        post = self._postprocessor(score_threshold, max_detections, classes)
         results = []
         for batch in _batches(_load_inputs(inputs, bgr), batch_size):
             sources, images = zip(*batch)
             cls_logits, bbox_regression = self.network(self.preprocess(list(images)))
             sizes = [image.shape[:2] for image in images]
             for source, size, det in zip(sources, sizes, post(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, sizes)):
-                results.append(self._detections(det, source, size, classes))
+                results.append(self._detections(det, source, size))
         return results
 
-    def _postprocessor(self, score_threshold: float | None, max_detections: int | None) -> Postprocessor:
+    def _postprocessor(self, score_threshold: float | None, max_detections: int | None, classes: list[str] | None) -> Postprocessor:
         post = copy.copy(self.postprocessor)
         if score_threshold is not None:
             post.score_threshold = score_threshold
         if max_detections is not None:
             post.max_detections_per_image = max_detections
+        if classes is not None:
+            unknown = set(classes) - set(self.class_names)
+            if unknown:
+                raise ValueError(f"unknown classes {sorted(unknown)}; this model knows {list(self.class_names)}")
+            post.labels_to_keep = {self.class_names.index(name) + 1 for name in classes}
         return post
 
-    def _detections(self, det: dict, source: str, size: tuple[int, int], classes: list[str] | None) -> Detections:
-        names = [self.class_names[int(label) - 1] for label in det["labels"]]
-        keep = np.array([classes is None or name in classes for name in names], dtype=bool)
+    def _detections(self, det: dict, source: str, size: tuple[int, int]) -> Detections:
+        labels = det["labels"].cpu().numpy()
         return Detections(
-            boxes=det["boxes"].numpy().astype(np.float32)[keep].reshape(-1, 4),
-            scores=det["scores"].numpy()[keep],
-            labels=det["labels"].numpy()[keep],
-            class_names=[n for n, k in zip(names, keep) if k],
+            boxes=det["boxes"].cpu().numpy().astype(np.float32).reshape(-1, 4),
+            scores=det["scores"].cpu().numpy(),
+            labels=labels,
+            class_names=[self.class_names[label - 1] for label in labels],
             source=source,
             image_size=tuple(int(v) for v in size),
         )

@@ -1,8 +1,14 @@
+import re
+from pathlib import Path
+
 import pytest
 import torch
 
 from ssdlite.config import Config, ConfigError, apply_overrides, from_dict, load_config, to_dict
 from ssdlite.training.runner import resolve_precision
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+BASE = CONFIGS / "coco_ssdlite.py"
 
 
 def test_paper_config_loads():
@@ -20,7 +26,7 @@ def test_unknown_key_in_a_config_file_names_it(tmp_path):
 
 def test_misspelt_assignment_in_an_experiment_names_it(tmp_path):
     path = tmp_path / "bad.py"
-    path.write_text("from ssdlite.config import load_config\nconfig = load_config('configs/coco_ssdlite.py')\nconfig.train.l_r = 1\n")
+    path.write_text(f"from ssdlite.config import load_config\nconfig = load_config({str(BASE)!r})\nconfig.train.l_r = 1\n")
     with pytest.raises(ConfigError, match="l_r"):
         load_config(path)
 
@@ -34,9 +40,30 @@ def test_wrong_type_names_the_key(tmp_path):
 
 def test_experiments_do_not_leak_into_the_base(tmp_path):
     path = tmp_path / "exp.py"
-    path.write_text("from ssdlite.config import load_config\nconfig = load_config('configs/coco_ssdlite.py')\nconfig.train.lr = 0.5\n")
+    path.write_text(f"from ssdlite.config import load_config\nconfig = load_config({str(BASE)!r})\nconfig.train.lr = 0.5\n")
     assert load_config(path).train.lr == 0.5
     assert load_config("configs/coco_ssdlite.py").train.lr == 0.015
+
+
+def test_a_base_is_relative_to_the_file_that_names_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = load_config(CONFIGS / "driving_ssdlite.py")
+    assert config.data.classes[0] == "person" and config.model.image_size == (300, 300)
+    (tmp_path / "bases").mkdir()
+    (tmp_path / "bases" / "base.py").write_text("from ssdlite.config import Config\nconfig = Config()\n")
+    (tmp_path / "experiments" / "deep").mkdir(parents=True)
+    experiment = tmp_path / "experiments" / "deep" / "exp.py"
+    experiment.write_text("from ssdlite.config import load_config\nconfig = load_config('../../bases/base.py')\nconfig.train.lr = 0.5\n")
+    monkeypatch.chdir(CONFIGS)  # neither the experiment's folder nor its base's
+    assert load_config(experiment).train.lr == 0.5
+    assert load_config("driving_ssdlite.py").data.classes[0] == "person"  # top level: the working directory
+
+
+def test_a_missing_base_names_the_file_that_names_it(tmp_path):
+    path = tmp_path / "exp.py"
+    path.write_text("from ssdlite.config import load_config\nconfig = load_config('configs/coco_ssdlite.py')\n")
+    with pytest.raises(ConfigError, match=re.escape(f"{tmp_path / 'configs' / 'coco_ssdlite.py'} does not exist (named in {path}")):
+        load_config(path)
 
 
 def test_overrides_are_parsed_and_type_checked():

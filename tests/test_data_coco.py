@@ -9,7 +9,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from ssdlite.config import DataConfig
-from ssdlite.data.build import build_dataset, collate
+from ssdlite.data.build import DataNotFoundError, build_dataset, collate
 from ssdlite.data.coco import CocoDetection, DatasetError
 
 CATEGORIES = [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}, {"id": 7, "name": "train"}, {"id": 90, "name": "toothbrush"}]
@@ -85,6 +85,24 @@ def test_every_problem_reported_at_once(tmp_path):
     assert "1 images missing under" in message and "missing.png" in message
 
 
+def test_an_annotation_file_that_is_not_json_names_the_file(tmp_path):
+    path = write_coco(tmp_path, [])
+    path.write_text("{'images': [")  # Python, not JSON
+    with pytest.raises(DatasetError, match=f"{path} cannot be read as JSON .*line 1 column 2"):
+        CocoDetection(tmp_path / "images", path)
+    path.write_text("[]")
+    with pytest.raises(DatasetError, match=f"{path} holds a JSON list"):
+        CocoDetection(tmp_path / "images", path)
+    with pytest.raises(DatasetError, match=f"{tmp_path / 'images'} cannot be read as JSON"):  # a folder
+        CocoDetection(tmp_path / "images", tmp_path / "images")
+
+
+def test_a_record_without_a_needed_key_is_named(tmp_path):
+    path = write_coco(tmp_path, [ann(1, 1, 1, [0, 0, 5, 5]), {"id": 2, "image_id": 1, "bbox": [0, 0, 5, 5]}])
+    with pytest.raises(DatasetError, match=r"annotations\[1\] has no category_id; every entry of annotations needs id, image_id, category_id, bbox"):
+        CocoDetection(tmp_path / "images", path)
+
+
 def test_degenerate_boxes_dropped_and_border_boxes_clipped(tmp_path, caplog):
     annotations = [
         ann(1, 1, 1, [10, 10, 0, 5]),  # zero width
@@ -117,8 +135,9 @@ def test_too_many_unreadable_images_stop_loading(tmp_path):
 
 def test_build_dataset_names_missing_files(tmp_path):
     cfg = DataConfig(val_images=str(tmp_path / "val"), val_annotations=str(tmp_path / "val.json"))
-    with pytest.raises(FileNotFoundError, match=r"val\.json.*cocodataset\.org"):
+    with pytest.raises(DataNotFoundError, match=r"val\.json.*cocodataset\.org") as error:
         build_dataset(cfg, "val", (300, 300))
+    assert isinstance(error.value, DatasetError) and isinstance(error.value, FileNotFoundError)
 
 
 def test_loader_with_workers_batches_images_and_targets(tmp_path):

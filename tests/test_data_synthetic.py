@@ -1,3 +1,4 @@
+import hashlib
 import json
 
 import cv2
@@ -5,7 +6,7 @@ import numpy as np
 import pytest
 from pycocotools.coco import COCO
 
-from ssdlite.data.synthetic import make_image, make_synthetic_dataset, render_scene, sample_objects
+from ssdlite.data.synthetic import MIN_BOX_SIDE, SCENES, make_image, make_synthetic_dataset, render_scene, sample_objects
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +19,39 @@ def test_same_seed_same_files_other_seed_differs(generated, tmp_path):
     assert generated["train_annotations"].read_text() == again["train_annotations"].read_text()
     first = cv2.imread(str(generated["train_images"] / "000001.jpg"))
     assert np.array_equal(first, cv2.imread(str(again["train_images"] / "000001.jpg")))
-    other, _ = make_image(6, 1, (180, 320))
-    assert not np.array_equal(make_image(5, 1, (180, 320))[0], other)
+
+
+@pytest.mark.parametrize("scene", SCENES)
+def test_each_scene_is_deterministic_per_seed(scene):
+    image, annotations = make_image(5, 1, (180, 320), scene)
+    again, same_annotations = make_image(5, 1, (180, 320), scene)
+    assert np.array_equal(image, again) and annotations == same_annotations
+    assert not np.array_equal(image, make_image(6, 1, (180, 320), scene)[0])
+
+
+def test_close_scene_is_unchanged():
+    # recorded with the generator as it was before "footage" existed
+    annotations = [make_image(3, index, (180, 320), "close")[1] for index in range(30)]
+    assert annotations[1] == [(4, [139.0, 93.0, 41.0, 27.0]), (6, [0.0, 69.0, 139.0, 69.0]), (2, [124.0, 117.0, 72.0, 44.0])]
+    assert sum(map(len, annotations)) == 109
+    assert hashlib.sha256(json.dumps(annotations).encode()).hexdigest()[:16] == "1613b60c2e977d59"
+
+
+def test_unknown_scene_names_the_allowed_ones(tmp_path):
+    with pytest.raises(ValueError, match="'far'; expected one of footage, close"):
+        make_synthetic_dataset(tmp_path, num_train=1, num_val=1, scene="far")
+    assert not any(tmp_path.iterdir())
+
+
+def test_footage_sizes_are_mostly_small_like_dash_cam_video():
+    boxes = [(category_id, w, h) for index in range(1, 61) for category_id, (_, _, w, h) in make_image(0, index, (360, 640), "footage")[1]]
+    category_ids, widths, heights = (np.array(column) for column in zip(*boxes))
+    areas = widths * heights
+    small, large = (areas < 32**2).mean(), (areas >= 96**2).mean()
+    assert 0.4 <= small <= 0.6 and 0.3 <= 1 - small - large <= 0.45 and 0.05 <= large <= 0.2
+    assert set(category_ids) == {1, 2, 3, 4, 6, 8}
+    assert 20 <= np.median(heights[category_ids == 1]) < 48
+    assert min(widths.min(), heights.min()) >= MIN_BOX_SIDE["footage"]
 
 
 def test_valid_coco_with_the_driving_categories(generated):
@@ -28,15 +60,16 @@ def test_valid_coco_with_the_driving_categories(generated):
     assert len(coco.imgs) == 6 and len(coco.anns) > 6
     for ann in coco.anns.values():
         x, y, w, h = ann["bbox"]
-        assert w >= 4 and h >= 4 and x >= 0 and y >= 0 and x + w <= 320 and y + h <= 180
+        assert min(w, h) >= MIN_BOX_SIDE["footage"] and x >= 0 and y >= 0 and x + w <= 320 and y + h <= 180
     val_ids = set(json.loads(generated["val_annotations"].read_text())["images"][i]["id"] for i in range(3))
     assert val_ids.isdisjoint(coco.imgs)
 
 
-def test_boxes_are_tight_around_drawn_objects():
+@pytest.mark.parametrize("scene", SCENES)
+def test_boxes_are_tight_around_drawn_objects(scene):
     rng = np.random.default_rng(1)
-    objects = sample_objects(rng, horizon=150, height=360, width=640)
-    image, annotations = render_scene(np.zeros((360, 640, 3), np.uint8), 150, objects)
+    objects = sample_objects(rng, horizon=150, vanish_x=320, height=360, width=640, scene=scene)
+    image, annotations = render_scene(np.zeros((360, 640, 3), np.uint8), 150, objects, scene)
     assert annotations
     drawn = image.any(axis=-1)
     for _, (x, y, w, h) in annotations:

@@ -12,7 +12,8 @@ import torch
 from PIL import Image
 
 from overfit import IMAGE_SIZE, make_batch, overfit_model
-from ssdlite.checkpoint import save_checkpoint
+from ssdlite import predictor
+from ssdlite.checkpoint import load_checkpoint, save_checkpoint
 from ssdlite.config import Config, ModelConfig
 from ssdlite.export import check_onnx, export_onnx
 from ssdlite.predictor import Detector
@@ -74,6 +75,41 @@ def test_filters_and_result_formats(trained):
         detector.predict(arrays[0], classes=["purple"])
 
 
+def test_wanted_classes_are_chosen_before_the_detection_cap(trained):
+    checkpoint, _, arrays, _ = trained
+    detector = Detector.from_checkpoint(checkpoint)
+    (both,) = detector.predict(arrays[0], score_threshold=0.3)
+    second = both.class_names[1]
+    assert both.class_names[0] != second  # a cap of 1 keeps the other class's box
+    (only,) = detector.predict(arrays[0], score_threshold=0.3, classes=[second], max_detections=1)
+    assert only.class_names == [second]
+    np.testing.assert_allclose(only.boxes, both.boxes[1:], atol=1e-4)
+
+
+def test_anchors_are_on_the_device_of_the_network(trained, monkeypatch):
+    """Without a GPU, "meta" stands in for a device other than the CPU."""
+    checkpoint, *_ = trained
+    models = []
+
+    def load_on_meta(path, map_location):
+        model, config, class_names = load_checkpoint(path)
+        models.append(model.to(map_location))
+        return models[-1], config, class_names
+
+    monkeypatch.setattr(predictor, "load_checkpoint", load_on_meta)
+    detector = Detector.from_checkpoint(checkpoint, device="meta")
+    cls_logits, _ = detector.network(torch.zeros(1, 3, *IMAGE_SIZE))
+    assert detector.anchors.device == next(models[0].parameters()).device == cls_logits.device == torch.device("meta")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_detector_on_cuda_matches_the_cpu(trained):
+    checkpoint, _, arrays, _ = trained
+    on_gpu = Detector.from_checkpoint(checkpoint, device="cuda")
+    assert on_gpu.anchors.device.type == "cuda"
+    same(on_gpu.predict(arrays, score_threshold=0.3), Detector.from_checkpoint(checkpoint).predict(arrays, score_threshold=0.3))
+
+
 def test_unreadable_inputs(trained, tmp_path, caplog):
     checkpoint, _, arrays, folder = trained
     detector = Detector.from_checkpoint(checkpoint)
@@ -101,6 +137,20 @@ def test_onnx_export_parity_and_onnx_detector(trained, tmp_path):
         assert report["labels"] == 0 and report["boxes"] < 1e-3
     with pytest.raises(ValueError, match="NMS in its graph"):
         Detector.from_onnx(with_nms)
+
+
+def test_export_keeps_the_model_in_its_mode(trained, tmp_path):
+    _, model, _, _ = trained
+    config = Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5))
+    try:
+        for training in (True, False):
+            model.train(training)
+            path = export_onnx(model, config, CLASSES, tmp_path / f"train_{training}.onnx", nms=True)
+            assert all(m.training == training for m in model.modules()), f"export of a model with training={training}"
+            check_onnx(model, path, make_batch()[0][:1], nms=True)
+            assert all(m.training == training for m in model.modules()), f"check of a model with training={training}"
+    finally:
+        model.eval()
 
 
 def test_export_tool_checks_itself(trained, tmp_path):

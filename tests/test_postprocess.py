@@ -62,3 +62,17 @@ def test_nothing_above_threshold_gives_empty_tensors():
 def test_sigmoid_scores():
     scores = Postprocessor(BoxCoder(), "sigmoid").class_scores(torch.tensor([[9.0, 0.0, 2.0]]))
     assert scores[0].tolist() == pytest.approx([0.5, torch.sigmoid(torch.tensor(2.0)).item()])
+
+
+def test_kept_labels_are_chosen_before_the_detection_cap():
+    # Four disjoint anchors: two confident "label 1" boxes, then two less confident "label 2" boxes.
+    anchors = torch.tensor([[0.0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10], [60, 0, 70, 10]])
+    cls_logits = torch.tensor([[[0.0, 6.0, 0.0], [0.0, 5.0, 0.0], [0.0, 0.0, 3.0], [0.0, 0.0, 2.0]]])
+    post = Postprocessor(BoxCoder(), score_threshold=0.3, max_detections_per_image=2)
+    (every_class,) = post(cls_logits, torch.zeros(1, 4, 4), anchors, (100, 100))
+    assert every_class["labels"].tolist() == [1, 1]  # filtering these afterwards would leave no label 2
+    post.labels_to_keep = {2}
+    (label_2,) = post(cls_logits, torch.zeros(1, 4, 4), anchors, (100, 100))
+    assert label_2["labels"].tolist() == [2, 2]
+    assert label_2["boxes"].tolist() == anchors[2:].tolist()
+    assert label_2["scores"].tolist() == pytest.approx(cls_logits[0, 2:].softmax(-1)[:, 2].tolist())

@@ -12,6 +12,7 @@ from pathlib import Path
 from ssdlite.checkpoint import CheckpointError, load_checkpoint
 from ssdlite.config import ConfigError, apply_overrides, load_config
 from ssdlite.data.build import build_dataset
+from ssdlite.data.coco import DatasetError
 from ssdlite.evaluation import evaluate_model, summary_table
 
 
@@ -27,11 +28,11 @@ def main(argv: list[str] | None = None) -> None:
         if args.config:
             config.data = load_config(args.config).data
         config = apply_overrides(config, args.set)
-    except (CheckpointError, ConfigError) as error:
-        sys.exit(f"error: {error}")
-    config.data.classes = class_names  # labels must mean what they meant in training
-    dataset = build_dataset(config.data, "val", config.model.image_size)
-    metrics, results = evaluate_model(model, dataset, class_names, config.data.batch_size, config.data.num_workers)
+        config.data.classes = class_names  # labels must mean what they meant in training
+        dataset = build_dataset(config.data, "val", config.model.image_size)
+        metrics, results = evaluate_model(model, dataset, class_names, config.data.batch_size, config.data.num_workers)
+    except (CheckpointError, ConfigError, DatasetError) as error:
+        sys.exit(f"error: {' '.join(str(error).split())}")  # one line, though torch.load's reasons span several
     print(summary_table(metrics))
     out = Path(args.out) if args.out else Path(args.checkpoint).parent
     out.mkdir(parents=True, exist_ok=True)

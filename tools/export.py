@@ -26,7 +26,7 @@ def main() -> None:
         out = Path(args.out or Path(args.checkpoint).with_suffix(".onnx"))
         export_onnx(model, config, class_names, out, nms=args.nms, dynamic_batch=args.dynamic_batch)
     except (CheckpointError, ValueError) as error:
-        sys.exit(f"error: {error}")
+        sys.exit(f"error: {' '.join(str(error).split())}")  # one line, though torch.load's reasons span several
     generator = torch.Generator().manual_seed(0)
     batch_sizes = [1, 3] if args.dynamic_batch else [1]
     try:

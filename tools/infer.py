@@ -37,7 +37,7 @@ def main() -> None:
             count = infer_images(detector, args.source, out, **predict_args)
             print(f"wrote {count} annotated images and {out / 'detections.jsonl'} to {out}")
     except (CheckpointError, ValueError, FileNotFoundError) as error:
-        sys.exit(f"error: {error}")
+        sys.exit(f"error: {' '.join(str(error).split())}")  # one line, though torch.load's reasons span several
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
-"""Generate the built-in driving dataset: python tools/make_synthetic.py OUT --train N --val M --seed S"""
+"""Generate the built-in driving dataset: python tools/make_synthetic.py OUT --train N --val M --seed S --scene footage"""
 
 import argparse
 
-from ssdlite.data.synthetic import images_per_second, make_synthetic_dataset
+from ssdlite.data.synthetic import SCENES, images_per_second, make_synthetic_dataset
 
 
 def main() -> None:
@@ -12,13 +12,14 @@ def main() -> None:
     parser.add_argument("--val", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", type=int, nargs=2, default=(360, 640), metavar=("H", "W"))
+    parser.add_argument("--scene", choices=SCENES, default="footage", help="footage: dash-cam sizes, mostly small; close: mostly large")
     parser.add_argument("--speed", action="store_true", help="also measure images per second on one core")
     args = parser.parse_args()
-    paths = make_synthetic_dataset(args.out, args.train, args.val, args.seed, tuple(args.size))
+    paths = make_synthetic_dataset(args.out, args.train, args.val, args.seed, tuple(args.size), args.scene)
     for name, path in paths.items():
         print(f"{name:<18} {path}")
     if args.speed:
-        print(f"{images_per_second(200, args.seed, tuple(args.size)):.0f} images/s (one core, JPEG encoding included)")
+        print(f"{images_per_second(200, args.seed, tuple(args.size), args.scene):.0f} images/s (one core, JPEG encoding included)")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,11 @@ import torch
 from ssdlite.data.coco import CocoDetection
 from ssdlite.draw import CROWD_COLOUR, colour_of, draw_boxes
 
+# COCO size ranges: box area in original pixels below 32^2 is small, from 96^2 on large.
+SIZE_RANGES = ("small", "medium", "large")
+SIZE_LIMITS = (32**2, 96**2)
+
+
 def draw_sample(image: torch.Tensor, target: dict, class_names: tuple[str, ...]) -> np.ndarray:
     """A BGR uint8 picture of a dataset sample: image Tensor[3, H, W] in [-1, 1], boxes xyxy pixels."""
     picture = ((image.permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).astype(np.uint8)
@@ -20,7 +25,8 @@ def draw_sample(image: torch.Tensor, target: dict, class_names: tuple[str, ...])
 
 
 def box_statistics(dataset: CocoDetection) -> str:
-    """Per-class box counts and width/height (min / median / max, original pixels) over the whole split."""
+    """Per-class box counts and width/height (min / median / max, original pixels) over the whole split,
+    then the shares of COCO small / medium / large boxes (non-crowd), overall and per class."""
     sizes: dict[int, list[tuple[float, float]]] = {}
     crowd = Counter()
     for record in dataset.records:
@@ -36,4 +42,25 @@ def box_statistics(dataset: CocoDetection) -> str:
         count = len(sizes.get(label, []))
         w, h = (np.percentile(wh[:, i], [0, 50, 100]).round().astype(int) for i in (0, 1))
         lines.append(f"{name:<14}{count:>7}{crowd[label]:>7}   {'/'.join(map(str, w)):>18}   {'/'.join(map(str, h)):>18}")
-    return "\n".join(lines)
+    return "\n".join(lines + [""] + _size_table(sizes, dataset.class_names))
+
+
+def _size_table(sizes: dict[int, list[tuple[float, float]]], class_names: tuple[str, ...]) -> list[str]:
+    """Lines of the COCO size shares, overall and per class.
+
+    Args:
+        sizes: label (1..K) -> [(width, height)] of its non-crowd boxes, original pixels.
+        class_names: names of labels 1..K.
+    """
+    lines = [
+        f"COCO sizes by box area w*h: small < {SIZE_LIMITS[0]} <= medium < {SIZE_LIMITS[1]} <= large",
+        f"{'class':<14}{'boxes':>7}" + "".join(f"{name:>8}" for name in SIZE_RANGES),
+    ]
+    rows = [("all", [wh for boxes in sizes.values() for wh in boxes])]
+    rows += [(name, sizes.get(label, [])) for label, name in enumerate(class_names, start=1)]
+    for name, boxes in rows:
+        areas = np.array([w * h for w, h in boxes])
+        shares = np.bincount(np.searchsorted(SIZE_LIMITS, areas, side="right"), minlength=len(SIZE_RANGES)) / max(len(boxes), 1)
+        cells = [f"{share:.0%}" if boxes else "-" for share in shares]
+        lines.append(f"{name:<14}{len(boxes):>7}" + "".join(f"{cell:>8}" for cell in cells))
+    return lines

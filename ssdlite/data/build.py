@@ -15,11 +15,15 @@ COCO_HELP = (
 )
 
 
+class DataNotFoundError(DatasetError, FileNotFoundError):
+    """Image folders or annotation files the config names are not on disk."""
+
+
 def build_dataset(cfg: DataConfig, split: str, image_size: tuple[int, int]) -> CocoDetection:
     """The train (augmented) or val (resize only) split the config describes.
 
     Raises:
-        FileNotFoundError: naming every missing path and how to get the data.
+        DataNotFoundError: naming every missing path and how to get the data.
     """
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
@@ -27,7 +31,7 @@ def build_dataset(cfg: DataConfig, split: str, image_size: tuple[int, int]) -> C
     annotations = Path(getattr(cfg, f"{split}_annotations"))
     missing = [str(p) for p in (annotations, images) if not p.exists()]
     if missing:
-        raise FileNotFoundError(f"{split} data not found: {', '.join(missing)}. {COCO_HELP}")
+        raise DataNotFoundError(f"{split} data not found: {', '.join(missing)}. {COCO_HELP}")
     if split == "train":
         transform = train_transform(image_size, cfg.photometric, cfg.zoom_out_max, cfg.min_iou_crop, cfg.hflip)
     else:
@@ -41,4 +45,4 @@ def collate(batch: list[tuple[torch.Tensor, dict]]) -> tuple[torch.Tensor, list[
     return torch.stack(images), list(targets)
 
 
-__all__ = ["build_dataset", "collate", "DatasetError"]
+__all__ = ["build_dataset", "collate", "DataNotFoundError", "DatasetError"]

@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import json
 import logging
 import math
 import os
@@ -18,6 +19,12 @@ from torch.utils.data import Dataset
 log = logging.getLogger(__name__)
 
 EXAMPLES = 5  # record ids quoted per problem
+# The keys every record must have: what this module and pycocotools' index read.
+REQUIRED_KEYS = {
+    "images": ("id", "file_name", "height", "width"),
+    "annotations": ("id", "image_id", "category_id", "bbox"),
+    "categories": ("id", "name"),
+}
 
 
 class DatasetError(ValueError):
@@ -71,8 +78,10 @@ class CocoDetection(Dataset):
         self.annotation_file = Path(annotation_file)
         self.transform = transform
         self.max_bad_image_fraction = max_bad_image_fraction
+        self.coco = COCO()
+        self.coco.dataset = read_annotation_file(self.annotation_file)
         with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints timings
-            self.coco = COCO(str(annotation_file))
+            self.coco.createIndex()
         self._check_records()
         self.class_names, category_ids = self._select_classes(classes)
         self.label_to_category_id = {label: cid for label, cid in enumerate(category_ids, start=1)}
@@ -157,8 +166,8 @@ class CocoDetection(Dataset):
             problems.append(f"{len(missing)} images missing under {self.images_dir}, e.g. {missing[:EXAMPLES]}")
         if problems:
             raise DatasetError(
-                f"{self.annotation_file} has {len(problems)} kinds of problem:\n  - " + "\n  - ".join(problems)
-                + "\nFix the annotation file (or the image folder) and run again."
+                f"{self.annotation_file} has {len(problems)} kinds of problem: " + "; ".join(f"({number}) {problem}" for number, problem in enumerate(problems, 1))
+                + ". Fix the annotation file (or the image folder) and run again."
             )
 
     def _select_classes(self, classes: tuple[str, ...] | None) -> tuple[tuple[str, ...], list[int]]:
@@ -204,3 +213,28 @@ class CocoDetection(Dataset):
         if dropped or clipped:
             log.warning("%s: dropped %d degenerate boxes (NaN, width or height <= 0, or outside the image); clipped %d boxes to the image border", self.annotation_file, dropped, clipped)
         return records
+
+
+def read_annotation_file(path: Path) -> dict:
+    """A COCO instances file as a dict, each record checked for the keys training reads.
+
+    Raises:
+        DatasetError: the file cannot be read, is not JSON or not a JSON object, or a
+            record lacks a key; the message names the file and the record.
+    """
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = json.load(file)
+    except (OSError, ValueError) as error:  # ValueError: not UTF-8 or not JSON
+        raise DatasetError(f"{path} cannot be read as JSON ({error}); point data.train_annotations or data.val_annotations at a COCO instances JSON file") from error
+    if not isinstance(data, dict):
+        raise DatasetError(f"{path} holds a JSON {type(data).__name__}; a COCO file is an object with images, annotations and categories")
+    for section, keys in REQUIRED_KEYS.items():
+        records = data.get(section, [])
+        if not isinstance(records, list):
+            raise DatasetError(f"{path}: {section} is a {type(records).__name__}; it must be a list of objects")
+        for index, record in enumerate(records):
+            missing = [key for key in keys if not isinstance(record, dict) or key not in record]
+            if missing:
+                raise DatasetError(f"{path}: {section}[{index}] has no {', '.join(missing)}; every entry of {section} needs {', '.join(keys)}")
+    return data

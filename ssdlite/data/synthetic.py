@@ -1,10 +1,18 @@
 """The built-in driving dataset: dash-cam-like scenes drawn with OpenCV.
 
 Road with lanes and horizon, buildings, and the six driving classes (COCO
-ids and names) in perspective: smaller near the horizon, drawn far to near so
-nearer objects occlude farther ones, under varied colour, light, blur and
-noise. Written as COCO JSON + JPEGs, plus a short clip of a moving scene.
-Deterministic for a seed.
+ids and names) in perspective, drawn far to near so nearer objects occlude
+farther ones, under varied colour, light, blur and noise. Written as COCO
+JSON + JPEGs, plus a short clip of a moving scene. Deterministic for a seed.
+
+Two scenes:
+- "footage": sizes as in dash-cam video. Each road user's distance is uniform
+  between NEAR_M and FAR_M, and its ground line and size scale as 1 / distance,
+  so most boxes are COCO-small (about half at 640x360), a third medium and a
+  few large. 3-14 road users; pedestrians mostly on the pavements, some parked
+  vehicles at the kerbs. Objects are drawn down to 2 px but annotated from 5 px.
+- "close": the earlier look: 2-8 objects placed evenly below the horizon,
+  nearly all medium or large.
 """
 
 import json
@@ -25,8 +33,17 @@ CATEGORIES = (
 )
 # Height as a fraction of the image height for an object at the bottom edge, and width / height.
 SHAPES = {1: (0.50, 0.38), 2: (0.30, 1.6), 3: (0.32, 1.9), 4: (0.34, 1.7), 6: (0.62, 2.4), 8: (0.58, 2.1)}
-MIN_SIDE = 12  # px: no object drawn smaller than this
+SCENES = ("footage", "close")
+MIN_SIDE = {"footage": 2, "close": 12}  # px: no object drawn smaller than this
+# px: visible boxes with a shorter side are not annotated. People are drawn about a
+# quarter as wide as tall, so 5 px keeps those from about 19 px tall.
+MIN_BOX_SIDE = {"footage": 5, "close": 4}
 MIN_VISIBLE = 0.25  # objects more occluded than this are drawn but not annotated
+ROAD_BOTTOM = (-0.15, 1.15)  # road edges on the bottom row, as fractions of the width
+# "footage": the road distance seen on the bottom row and the farthest road user, metres.
+NEAR_M, FAR_M = 5.0, 50.0
+FOOTAGE_MIX = {1: 0.3, 2: 0.1, 3: 0.3, 4: 0.1, 6: 0.08, 8: 0.12}  # category id: share of road users
+AT_SIDE = {1: 0.8, 2: 0.3, 3: 0.3, 4: 0.2, 6: 0.1, 8: 0.2}  # share on the pavement (people) or parked (vehicles)
 
 
 @dataclass
@@ -42,8 +59,8 @@ def _rand_colour(rng: np.random.Generator, low: int = 30, high: int = 230) -> tu
     return tuple(int(v) for v in rng.integers(low, high, 3))
 
 
-def draw_background(rng: np.random.Generator, height: int, width: int) -> tuple[np.ndarray, int]:
-    """Sky, buildings, road with lane markings. Returns (BGR image, horizon row)."""
+def draw_background(rng: np.random.Generator, height: int, width: int) -> tuple[np.ndarray, int, int]:
+    """Sky, buildings, road with lane markings. Returns (BGR image, horizon row, vanishing point column)."""
     horizon = int(height * rng.uniform(0.35, 0.5))
     image = np.empty((height, width, 3), np.uint8)
     sky_top, sky_bottom = np.array(_rand_colour(rng, 150, 255)), np.array(_rand_colour(rng, 120, 230))
@@ -60,7 +77,8 @@ def draw_background(rng: np.random.Generator, height: int, width: int) -> tuple[
             for wx in range(x + 5, x + w - 8, 12):
                 cv2.rectangle(image, (wx, wy), (wx + 5, wy + 7), window, -1)
     vanish_x = int(width * rng.uniform(0.4, 0.6))
-    road = np.array([[vanish_x - 4, horizon], [vanish_x + 4, horizon], [int(width * 1.15), height], [int(-width * 0.15), height]])
+    left, right = ROAD_BOTTOM
+    road = np.array([[vanish_x - 4, horizon], [vanish_x + 4, horizon], [int(width * right), height], [int(width * left), height]])
     cv2.fillPoly(image, [road], _rand_colour(rng, 70, 120))
     for lane in (-0.45, 0.0, 0.45):  # dashed lines converging on the vanishing point
         bottom_x = vanish_x + lane * width * 1.3
@@ -69,15 +87,15 @@ def draw_background(rng: np.random.Generator, height: int, width: int) -> tuple[
             p0 = (int(vanish_x + (bottom_x - vanish_x) * t0), int(horizon + (height - horizon) * t0))
             p1 = (int(vanish_x + (bottom_x - vanish_x) * t1), int(horizon + (height - horizon) * t1))
             cv2.line(image, p0, p1, (235, 235, 235), max(1, int(4 * t1)))
-    return image, horizon
+    return image, horizon, vanish_x
 
 
-def object_size(obj: SceneObject, horizon: int, height: int) -> tuple[int, int]:
-    """(height, width) in pixels: linear in the distance below the horizon."""
+def object_size(obj: SceneObject, horizon: int, height: int, scene: str) -> tuple[int, int]:
+    """(height, width) in pixels: linear in the distance below the horizon (so 1 / distance on the road)."""
     relative_height, aspect = SHAPES[obj.category_id]
     depth = (obj.ground_y - horizon) / (height - horizon)
-    h = max(MIN_SIDE, int(relative_height * height * depth))
-    return h, max(MIN_SIDE, int(h * aspect))
+    h = max(MIN_SIDE[scene], int(relative_height * height * depth))
+    return h, max(MIN_SIDE[scene], int(h * aspect))
 
 
 def draw_object(obj: SceneObject, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
@@ -163,8 +181,59 @@ def _truck(img, h, w, colour, solid):
 _DRAW = {1: _person, 2: _bicycle, 3: _car, 4: _motorcycle, 6: _bus, 8: _truck}
 
 
-def sample_objects(rng: np.random.Generator, horizon: int, height: int, width: int) -> list[SceneObject]:
-    """2-8 objects (a few scenes have none), far to near."""
+def sample_objects(rng: np.random.Generator, horizon: int, vanish_x: int, height: int, width: int, scene: str) -> list[SceneObject]:
+    """The road users of one scene (a few scenes have none), sorted far to near.
+
+    Args:
+        horizon, vanish_x: horizon row and vanishing point column from `draw_background`.
+        height, width: image size, pixels.
+        scene: "footage" (3-14 road users, mostly far) or "close" (2-8, mostly near).
+    """
+    check_scene(scene)
+    if scene == "footage":
+        return _footage_objects(rng, horizon, vanish_x, height, width)
+    return _close_objects(rng, horizon, height, width)
+
+
+def check_scene(scene: str) -> None:
+    """Raise ValueError unless `scene` is one of SCENES."""
+    if scene not in SCENES:
+        raise ValueError(f"unknown synthetic scene {scene!r}; expected one of {', '.join(SCENES)}")
+
+
+def _footage_objects(rng: np.random.Generator, horizon: int, vanish_x: int, height: int, width: int) -> list[SceneObject]:
+    """Road users at distances uniform in [NEAR_M, FAR_M]: ground line and size fall as 1 / distance."""
+    count = 0 if rng.random() < 0.05 else int(rng.integers(3, 15))
+    objects = []
+    for category_id in rng.choice(list(FOOTAGE_MIX), size=count, p=list(FOOTAGE_MIX.values())):
+        scale = NEAR_M / rng.uniform(NEAR_M, FAR_M)  # 1 on the bottom row, towards 0 at the horizon
+        offset = _lateral_offset(rng, int(category_id), vanish_x, width)
+        objects.append(
+            SceneObject(
+                category_id=int(category_id),
+                x=float(vanish_x + scale * offset),
+                ground_y=float(horizon + scale * (height - horizon)),
+                colour=_rand_colour(rng),
+                facing_left=bool(rng.random() < 0.5),
+            )
+        )
+    return sorted(objects, key=lambda o: o.ground_y)
+
+
+def _lateral_offset(rng: np.random.Generator, category_id: int, vanish_x: int, width: int) -> float:
+    """Horizontal offset from the vanishing point, in pixels as seen on the bottom row."""
+    left, right = (edge * width - vanish_x for edge in ROAD_BOTTOM)
+    if rng.random() >= AT_SIDE[category_id]:
+        return float(rng.uniform(0.9 * left, 0.9 * right))  # on the road
+    if category_id == 1:
+        into_road = -rng.uniform(0.02, 0.3)  # people on the pavement beyond an edge
+    else:
+        into_road = rng.uniform(0.05, 0.2)  # vehicles parked along the kerb
+    return float(left + into_road * width if rng.random() < 0.5 else right - into_road * width)
+
+
+def _close_objects(rng: np.random.Generator, horizon: int, height: int, width: int) -> list[SceneObject]:
+    """2-8 objects anywhere across the road, their ground lines spread evenly below the horizon."""
     count = 0 if rng.random() < 0.05 else int(rng.integers(2, 9))
     ids = [c["id"] for c in CATEGORIES]
     objects = [
@@ -181,15 +250,18 @@ def sample_objects(rng: np.random.Generator, horizon: int, height: int, width: i
 
 
 def render_scene(
-    background: np.ndarray, horizon: int, objects: list[SceneObject]
+    background: np.ndarray, horizon: int, objects: list[SceneObject], scene: str
 ) -> tuple[np.ndarray, list[tuple[int, list[float]]]]:
-    """Draw objects far to near. Returns (BGR image, [(category_id, [x, y, w, h])]) of the visible ones."""
+    """Draw objects far to near. Returns (BGR image, [(category_id, [x, y, w, h])]) of the visible ones.
+
+    Boxes are COCO xywh in pixels, tight around what each object still shows.
+    """
     image = background.copy()
     height, width = image.shape[:2]
     owner = np.zeros((height, width), np.int32)  # which object each pixel shows (0: background)
     placed = []
     for index, obj in enumerate(objects, start=1):
-        h, w = object_size(obj, horizon, height)
+        h, w = object_size(obj, horizon, height, scene)
         patch, mask = draw_object(obj, h, w)
         x0, y0 = int(obj.x - w / 2), int(obj.ground_y - h)
         # clip the patch to the image
@@ -209,7 +281,7 @@ def render_scene(
         ys, xs = np.nonzero(owner[region] == index)  # the box: tight around what is still visible
         x_min, y_min = int(xs.min()) + region[1].start, int(ys.min()) + region[0].start
         box_w, box_h = int(xs.max()) + region[1].start - x_min + 1, int(ys.max()) + region[0].start - y_min + 1
-        if min(box_w, box_h) >= 4:
+        if min(box_w, box_h) >= MIN_BOX_SIDE[scene]:
             annotations.append((category_id, [float(x_min), float(y_min), float(box_w), float(box_h)]))
     return image, annotations
 
@@ -226,22 +298,27 @@ def photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.add(out, cv2.merge([noise] * 3), dtype=cv2.CV_8U)
 
 
-def make_image(seed: int, index: int, image_size: tuple[int, int]) -> tuple[np.ndarray, list[tuple[int, list[float]]]]:
-    """One scene, determined by (seed, index)."""
+def make_image(
+    seed: int, index: int, image_size: tuple[int, int], scene: str
+) -> tuple[np.ndarray, list[tuple[int, list[float]]]]:
+    """One scene, determined by (seed, index, scene): (H, W, 3) BGR image, [(category_id, xywh pixels)]."""
     rng = np.random.default_rng([seed, index])
     height, width = image_size
-    background, horizon = draw_background(rng, height, width)
-    image, annotations = render_scene(background, horizon, sample_objects(rng, horizon, height, width))
+    background, horizon, vanish_x = draw_background(rng, height, width)
+    objects = sample_objects(rng, horizon, vanish_x, height, width, scene)
+    image, annotations = render_scene(background, horizon, objects, scene)
     return photometric(image, rng), annotations
 
 
-def write_split(out_dir: Path, split: str, num_images: int, seed: int, first_index: int, image_size: tuple[int, int]) -> Path:
+def write_split(
+    out_dir: Path, split: str, num_images: int, seed: int, first_index: int, image_size: tuple[int, int], scene: str
+) -> Path:
     """JPEGs in out_dir/split and COCO JSON in out_dir/annotations/split.json."""
     (out_dir / split).mkdir(parents=True, exist_ok=True)
     images, annotations = [], []
     for offset in range(num_images):
         image_id = first_index + offset
-        image, objects = make_image(seed, image_id, image_size)
+        image, objects = make_image(seed, image_id, image_size, scene)
         file_name = f"{image_id:06d}.jpg"
         cv2.imwrite(str(out_dir / split / file_name), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
         images.append({"id": image_id, "file_name": file_name, "height": image_size[0], "width": image_size[1]})
@@ -255,12 +332,14 @@ def write_split(out_dir: Path, split: str, num_images: int, seed: int, first_ind
     return path
 
 
-def write_clip(path: Path, seed: int, image_size: tuple[int, int], num_frames: int = 48, fps: int = 12) -> Path:
+def write_clip(
+    path: Path, seed: int, image_size: tuple[int, int], scene: str, num_frames: int = 48, fps: int = 12
+) -> Path:
     """An MP4 of objects approaching on a fixed road (mp4v codec)."""
     rng = np.random.default_rng([seed, 10**6])
     height, width = image_size
-    background, horizon = draw_background(rng, height, width)
-    objects = sample_objects(rng, horizon, height, width) or [SceneObject(3, width / 2, horizon + 40, (40, 40, 200), False)]
+    background, horizon, vanish_x = draw_background(rng, height, width)
+    objects = sample_objects(rng, horizon, vanish_x, height, width, scene) or [SceneObject(3, width / 2, horizon + 40, (40, 40, 200), False)]
     speeds = rng.uniform(-3, 3, len(objects))
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
     for frame in range(num_frames):
@@ -268,14 +347,14 @@ def write_clip(path: Path, seed: int, image_size: tuple[int, int], num_frames: i
             SceneObject(o.category_id, o.x + s * frame, min(height - 1.0, o.ground_y + frame * (o.ground_y - horizon) * 0.012), o.colour, o.facing_left)
             for o, s in zip(objects, speeds)
         ]
-        image, _ = render_scene(background, horizon, sorted(moved, key=lambda o: o.ground_y))
+        image, _ = render_scene(background, horizon, sorted(moved, key=lambda o: o.ground_y), scene)
         writer.write(image)
     writer.release()
     return path
 
 
 def make_synthetic_dataset(
-    out_dir: str | Path, num_train: int, num_val: int, seed: int = 0, image_size: tuple[int, int] = (360, 640)
+    out_dir: str | Path, num_train: int, num_val: int, seed: int = 0, image_size: tuple[int, int] = (360, 640), scene: str = "footage"
 ) -> dict[str, Path]:
     """Generate the built-in driving dataset.
 
@@ -284,24 +363,28 @@ def make_synthetic_dataset(
         num_train, num_val: images per split.
         seed: the same seed gives the same files.
         image_size: (H, W) of every image and of the clip.
+        scene: "footage" (dash-cam sizes: mostly small, far road users) or "close" (mostly large).
 
     Returns:
         Paths: "train_images", "train_annotations", "val_images", "val_annotations", "clip".
     """
+    check_scene(scene)  # before any file is written
     out_dir = Path(out_dir)
     return {
         "train_images": out_dir / "train",
-        "train_annotations": write_split(out_dir, "train", num_train, seed, 1, image_size),
+        "train_annotations": write_split(out_dir, "train", num_train, seed, 1, image_size, scene),
         "val_images": out_dir / "val",
-        "val_annotations": write_split(out_dir, "val", num_val, seed, 1 + num_train, image_size),
-        "clip": write_clip(out_dir / "clip.mp4", seed, image_size),
+        "val_annotations": write_split(out_dir, "val", num_val, seed, 1 + num_train, image_size, scene),
+        "clip": write_clip(out_dir / "clip.mp4", seed, image_size, scene),
     }
 
 
-def images_per_second(num_images: int = 100, seed: int = 0, image_size: tuple[int, int] = (360, 640)) -> float:
+def images_per_second(
+    num_images: int = 100, seed: int = 0, image_size: tuple[int, int] = (360, 640), scene: str = "footage"
+) -> float:
     """Generation speed including JPEG encoding, on this process's one core."""
     start = time.perf_counter()
     for index in range(num_images):
-        image, _ = make_image(seed, index, image_size)
+        image, _ = make_image(seed, index, image_size, scene)
         cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
     return num_images / (time.perf_counter() - start)

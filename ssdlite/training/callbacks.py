@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import lightning as L
+from lightning.pytorch.callbacks import Timer
 
 from ssdlite import plots
 
@@ -42,6 +43,39 @@ class Throughput(L.Callback):
         parts += [f"lr {trainer.optimizers[0].param_groups[0]['lr']:.2e}", f"{self.epoch_images / seconds:.1f} img/s"]
         if trainer.is_global_zero:
             log.info(" | ".join(parts))
+
+
+class PlanReport(L.Callback):
+    """Logs the run's plan (steps, warmup, peak lr) and what makes it degenerate.
+
+    A run that `max_time` ends is planned again once `measure_steps` steps
+    have shown how fast it goes.
+    """
+
+    def __init__(self, measure_steps: int = 20):
+        self.measure_steps = measure_steps
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        self.start_step, self.start_time = trainer.global_step, time.perf_counter()
+        plan = pl_module.run_plan()
+        for logger in trainer.loggers:
+            logger.log_hyperparams({"plan/peak_lr": plan.peak_lr, "plan/total_batch_size": plan.total_batch_size})
+        self._report(trainer, plan)
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
+        if timer is None or timer.time_remaining() is None or trainer.global_step != self.start_step + self.measure_steps:
+            return
+        seconds_per_step = (time.perf_counter() - self.start_time) / self.measure_steps
+        estimated = trainer.global_step + int(timer.time_remaining() / seconds_per_step)
+        self._report(trainer, pl_module.run_plan(estimated))
+
+    def _report(self, trainer, plan) -> None:
+        if not trainer.is_global_zero:
+            return
+        log.info(plan.describe())
+        for warning in plan.warnings():
+            log.warning("warning: %s", warning)
 
 
 class RunPlots(L.Callback):

@@ -76,7 +76,7 @@ class DetectionDataModule(L.LightningDataModule):
     def prepare_data(self) -> None:
         if self.cfg.synthetic and not Path(self.cfg.val_annotations).is_file():
             make_synthetic_dataset(
-                synthetic_root(self.cfg), self.cfg.synthetic_train_images, self.cfg.synthetic_val_images, self.cfg.synthetic_seed
+                synthetic_root(self.cfg), self.cfg.synthetic_train_images, self.cfg.synthetic_val_images, self.cfg.synthetic_seed, scene=self.cfg.synthetic_scene
             )
 
     def setup(self, stage: str) -> None:

@@ -12,9 +12,10 @@ from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from ssdlite.config import Config, to_dict
-from ssdlite.training.callbacks import RunPlots, Throughput
+from ssdlite.training.callbacks import PlanReport, RunPlots, Throughput
 from ssdlite.training.datamodule import DetectionDataModule
 from ssdlite.training.system import DetectionSystem
+from ssdlite.transfer import init_from_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,39 @@ def make_run_dir(config_path: str | Path, work_dir: str | Path | None, root: str
     return Path(root) / f"{Path(config_path).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+class RunDirError(ValueError):
+    """The run directory already holds another run."""
+
+
 def write_resolved_config(config: Config, path: Path) -> None:
     """The config after overrides, as a Python file `load_config` reads back."""
     text = f"from ssdlite.config import from_dict\n\nconfig = from_dict(\n{pprint.pformat(to_dict(config), indent=4, sort_dicts=False)}\n)\n"
     path.write_text(text)
+
+
+class ResolvedConfig(L.Callback):
+    """Writes `config.py` into the run directory once Lightning has set the run up.
+
+    Written earlier, it would make Lightning's loggers and checkpoint callback
+    warn that a fresh run directory "exists and is not empty".
+    """
+
+    def __init__(self, config: Config, path: Path):
+        self.config, self.path = config, path
+
+    def setup(self, trainer, pl_module, stage: str) -> None:
+        if trainer.is_global_zero:
+            write_resolved_config(self.config, self.path)
+
+
+def check_run_dir(run_dir: Path, resume: str | None) -> None:
+    """Refuse to start a new run over the checkpoints and logs of an earlier one."""
+    earlier = [name for name in ("last.ckpt", "best.ckpt", "metrics.csv") if (run_dir / name).exists()]
+    if earlier and resume is None:
+        raise RunDirError(
+            f"{run_dir} already holds a run ({', '.join(earlier)}): continue it with --resume auto, "
+            "or give a new --work-dir"
+        )
 
 
 def find_resume_checkpoint(resume: str | None, run_dir: Path) -> str | None:
@@ -79,7 +109,10 @@ def build_trainer(config: Config, run_dir: Path, callbacks: list[L.Callback] = (
         deterministic=train.deterministic,
         default_root_dir=run_dir,
         logger=[CSVLogger(run_dir, name="", version=""), TensorBoardLogger(run_dir, name="tensorboard", version="")],
-        callbacks=[best, last, LearningRateMonitor(logging_interval="step"), Throughput(), RunPlots(run_dir), *callbacks],
+        callbacks=[
+            best, last, ResolvedConfig(config, run_dir / "config.py"), LearningRateMonitor(logging_interval="step"),
+            Throughput(), PlanReport(), RunPlots(run_dir), *callbacks,
+        ],
         log_every_n_steps=trainer.log_every_n_steps,
     )
 
@@ -115,14 +148,17 @@ def train(
     """
     L.seed_everything(config.train.seed, workers=True, verbose=False)
     run_dir = make_run_dir(config_path, work_dir, config.trainer.work_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_resolved_config(config, run_dir / "config.py")
     ckpt_path = find_resume_checkpoint(resume, run_dir)
+    check_run_dir(run_dir, ckpt_path)
+    run_dir.mkdir(parents=True, exist_ok=True)
 
     datamodule = DetectionDataModule(config.data, config.model.image_size, seed=config.train.seed)
     datamodule.prepare_data()
     datamodule.setup("fit")
     system = DetectionSystem(to_dict(config), list(datamodule.train_set.class_names))
+    if config.model.init_from is not None and ckpt_path is None:  # a resumed run has its own weights
+        report = init_from_checkpoint(system.model, datamodule.train_set.class_names, config.model.init_from)
+        log.info(report.summary())
     trainer = build_trainer(config, run_dir, callbacks)
     trainer.fit(system, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
 

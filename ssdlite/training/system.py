@@ -13,6 +13,7 @@ from ssdlite.build import build_model
 from ssdlite.config import from_dict
 from ssdlite.evaluation import evaluate_coco, merge_images, to_coco_results
 from ssdlite.optim import build_ema, build_optimizer, warmup_cosine_factor
+from ssdlite.training.plan import RunPlan, plan_run
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +112,21 @@ class DetectionSystem(L.LightningModule):
 
     def configure_optimizers(self):
         train = self.config.train
-        optimizer = build_optimizer(self.model, train.optimizer, train.lr, train.momentum, train.weight_decay)
-        scheduler = LambdaLR(optimizer, lambda step: warmup_cosine_factor(step, train.warmup_steps, self.training_progress()))
+        lr = self.run_plan().peak_lr
+        optimizer = build_optimizer(self.model, train.optimizer, lr, train.momentum, train.weight_decay)
+        scheduler = LambdaLR(
+            optimizer,
+            lambda step: warmup_cosine_factor(step, self.training_progress(), train.warmup_steps, train.max_warmup_fraction),
+        )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def run_plan(self, estimated_time_steps: int | None = None) -> RunPlan:
+        """Length, warmup and peak lr of this run on this trainer's devices."""
+        trainer, model = self.trainer, self.config.model
+        batches = trainer.num_training_batches
+        steps_per_epoch = math.ceil(batches / trainer.accumulate_grad_batches) if math.isfinite(batches) and batches > 0 else None
+        from_scratch = model.init_from is None and model.pretrained_backbone is None
+        return plan_run(self.config.train, self.config.data.batch_size, trainer.world_size, steps_per_epoch, from_scratch, estimated_time_steps)
 
     def training_progress(self) -> float:
         """Fraction of the run done, by steps or by time, whichever limit is nearer."""

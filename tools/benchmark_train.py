@@ -1,0 +1,46 @@
+"""Accuracy after the same training time: our recipes against torchvision's SSDLite320-MobileNetV3.
+
+python tools/benchmark_train.py --minutes N [--out results.json] [--recipes CONFIG ...] [--data DIR] [--work-dir DIR] [--threads T] [--tv-lr LR]
+
+Each model trains from scratch on the CPU for N minutes of wall clock on the built-in
+driving data (generated into --data on first use), one after another, then is scored
+once on its validation split.
+"""
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ssdlite.config import ConfigError, load_config
+from ssdlite.training.benchmark import format_table, run_training_benchmark
+
+CONFIGS = Path(__file__).parents[1] / "configs"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, required=True, help="training time per model (may be fractional)")
+    parser.add_argument("--out", default="benchmark_train.json")
+    parser.add_argument("--recipes", nargs="+", default=[CONFIGS / "driving_ssdlite.py", CONFIGS / "driving_ssdlite_cpu.py"])
+    parser.add_argument("--data", default="data/benchmark_driving_seed1", help="the driving data's folder")
+    parser.add_argument("--work-dir", default="runs/benchmark_train", help="run directories go under this")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    parser.add_argument("--tv-lr", type=float, default=3e-3, help="torchvision's peak AdamW learning rate")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if args.minutes <= 0:
+        sys.exit("error: --minutes must be positive")
+    try:
+        recipes = {Path(path).stem: load_config(path) for path in args.recipes}
+    except ConfigError as error:
+        sys.exit(f"error: {error}")
+    results = run_training_benchmark(recipes, args.minutes, args.data, args.work_dir, args.threads, args.tv_lr)
+    print(format_table(results))
+    Path(args.out).write_text(json.dumps(results, indent=2))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
