@@ -14,9 +14,9 @@ from pathlib import Path
 
 import torch
 
-from ssdlite.build import build_model
+from ssdlite.model.build import build_model
 from ssdlite.config import Config, ConfigError, from_dict, to_dict
-from ssdlite.model import SSDLite
+from ssdlite.model.detector import SSDLite
 
 MODEL_PREFIX = "model."
 

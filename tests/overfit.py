@@ -6,7 +6,7 @@ whose detections are meaningful, not random).
 
 import torch
 
-from ssdlite.build import build_model
+from ssdlite.model.build import build_model
 from ssdlite.config import ModelConfig
 
 IMAGE_SIZE = (160, 160)

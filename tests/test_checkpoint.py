@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ssdlite.build import build_model
+from ssdlite.model.build import build_model
 from ssdlite.checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 from ssdlite.config import Config, ModelConfig
 

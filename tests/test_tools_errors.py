@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ssdlite.build import build_model
+from ssdlite.model.build import build_model
 from ssdlite.checkpoint import save_checkpoint
 from ssdlite.config import Config, ModelConfig
-from test_data_coco import ann, write_coco
+from coco_files import ann, write_coco
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # each case starts a Python that imports Lightning

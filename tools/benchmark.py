@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from ssdlite.benchmark import format_table, run_benchmark
+from ssdlite.inference.benchmark import format_table, run_benchmark
 from ssdlite.config import ConfigError, load_config
 
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import cv2
 
 from ssdlite.config import ConfigError, apply_overrides, load_config
-from ssdlite.data.browse import box_statistics, draw_sample
+from ssdlite.data.browse import box_statistics
 from ssdlite.data.build import build_dataset
 from ssdlite.data.coco import DatasetError
+from ssdlite.inference.draw import draw_sample
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from ssdlite.checkpoint import CheckpointError, load_checkpoint
-from ssdlite.export import check_onnx, export_onnx
+from ssdlite.inference.export import check_onnx, export_onnx
 
 
 def main() -> None:

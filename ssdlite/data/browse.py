@@ -1,27 +1,14 @@
-"""Looking at a dataset: samples drawn with their boxes, and box statistics."""
+"""Looking at a dataset: box counts and sizes per class."""
 
 from collections import Counter
 
 import numpy as np
-import torch
 
 from ssdlite.data.coco import CocoDetection
-from ssdlite.draw import CROWD_COLOUR, colour_of, draw_boxes
 
 # COCO size ranges: box area in original pixels below 32^2 is small, from 96^2 on large.
 SIZE_RANGES = ("small", "medium", "large")
 SIZE_LIMITS = (32**2, 96**2)
-
-
-def draw_sample(image: torch.Tensor, target: dict, class_names: tuple[str, ...]) -> np.ndarray:
-    """A BGR uint8 picture of a dataset sample: image Tensor[3, H, W] in [-1, 1], boxes xyxy pixels."""
-    picture = ((image.permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).astype(np.uint8)
-    picture = np.ascontiguousarray(picture[:, :, ::-1])
-    crowd = target.get("iscrowd", torch.zeros(len(target["labels"]), dtype=torch.bool)).tolist()
-    labels = target["labels"].tolist()
-    captions = [class_names[label - 1] + (" (crowd)" if is_crowd else "") for label, is_crowd in zip(labels, crowd)]
-    colours = [CROWD_COLOUR if is_crowd else colour_of(label) for label, is_crowd in zip(labels, crowd)]
-    return draw_boxes(picture, target["boxes"].tolist(), captions, colours)
 
 
 def box_statistics(dataset: CocoDetection) -> str:

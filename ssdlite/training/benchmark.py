@@ -20,13 +20,13 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision.models.detection import ssdlite320_mobilenet_v3_large
 
-from ssdlite.benchmark import size
-from ssdlite.build import build_model
+from ssdlite.inference.benchmark import size
+from ssdlite.model.build import build_model
 from ssdlite.config import Config, DataConfig
 from ssdlite.data.build import build_dataset, collate
 from ssdlite.data.synthetic import make_synthetic_dataset
 from ssdlite.evaluation import STAT_NAMES, evaluate_model
-from ssdlite.optim import build_optimizer, warmup_cosine_factor
+from ssdlite.training.optim import build_optimizer, warmup_cosine_factor
 from ssdlite.training.runner import train
 
 DRIVING_CLASSES = ("person", "bicycle", "car", "motorcycle", "bus", "truck")

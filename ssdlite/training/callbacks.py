@@ -7,7 +7,7 @@ from pathlib import Path
 import lightning as L
 from lightning.pytorch.callbacks import Timer
 
-from ssdlite import plots
+from ssdlite.training import plots
 
 log = logging.getLogger(__name__)
 

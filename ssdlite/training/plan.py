@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 from ssdlite.config import TrainConfig
-from ssdlite.optim import scaled_lr
+from ssdlite.training.optim import scaled_lr
 
 # SGD from random weights needs a few hundred steps before its cosine decays
 # (the driving recipe with SGD learned nothing in 309 steps).

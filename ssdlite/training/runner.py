@@ -15,7 +15,7 @@ from ssdlite.config import Config, to_dict
 from ssdlite.training.callbacks import PlanReport, RunPlots, Throughput
 from ssdlite.training.datamodule import DetectionDataModule
 from ssdlite.training.system import DetectionSystem
-from ssdlite.transfer import init_from_checkpoint
+from ssdlite.model.transfer import init_from_checkpoint
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ import torch.distributed as dist
 from lightning.pytorch.callbacks import Timer
 from torch.optim.lr_scheduler import LambdaLR
 
-from ssdlite.build import build_model
+from ssdlite.model.build import build_model
 from ssdlite.config import from_dict
 from ssdlite.evaluation import evaluate_coco, merge_images, to_coco_results
-from ssdlite.optim import build_ema, build_optimizer, warmup_cosine_factor
+from ssdlite.training.optim import build_ema, build_optimizer, warmup_cosine_factor
 from ssdlite.training.plan import RunPlan, plan_run
 
 log = logging.getLogger(__name__)

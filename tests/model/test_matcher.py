@@ -1,6 +1,6 @@
 import torch
 
-from ssdlite.matcher import BACKGROUND, IGNORE, box_ioa, match_anchors
+from ssdlite.model.matcher import BACKGROUND, IGNORE, box_ioa, match_anchors
 
 ANCHORS = torch.tensor(
     [

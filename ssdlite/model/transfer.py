@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from ssdlite.checkpoint import CheckpointError, checkpoint_weights, read_checkpoint
-from ssdlite.model import SSDLite
+from ssdlite.model.detector import SSDLite
 
 BACKGROUND_LABEL = 0  # label 0 of every model; label k is class_names[k - 1]
 BACKBONE_PREFIX = "backbone."

@@ -1,6 +1,6 @@
 import torch
 
-from ssdlite.losses import IGNORE_LABEL, FocalLoss, HardNegativeLoss
+from ssdlite.model.losses import IGNORE_LABEL, FocalLoss, HardNegativeLoss
 
 
 def test_hard_negatives_are_three_per_positive_and_the_hardest():

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from ssdlite.anchors import AnchorGenerator
+from ssdlite.model.anchors import AnchorGenerator
 
 GRIDS_300 = [(19, 19), (10, 10), (5, 5), (3, 3), (2, 2), (1, 1)]
 

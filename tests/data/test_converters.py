@@ -11,7 +11,7 @@ from pycocotools.coco import COCO
 
 from ssdlite.data.converters import ConversionError, bdd100k_to_coco, kitti_to_coco
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 BDD_FRAMES = [
     {

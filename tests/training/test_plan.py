@@ -3,7 +3,7 @@ import math
 import pytest
 
 from ssdlite.config import TrainConfig
-from ssdlite.optim import warmup_cosine_factor
+from ssdlite.training.optim import warmup_cosine_factor
 from ssdlite.training.plan import plan_run
 
 

@@ -1,10 +1,10 @@
 import pytest
 import torch
 
-from ssdlite.build import build_model
+from ssdlite.model.build import build_model
 from ssdlite.checkpoint import CheckpointError, save_checkpoint
 from ssdlite.config import Config, ModelConfig
-from ssdlite.transfer import init_from_checkpoint
+from ssdlite.model.transfer import init_from_checkpoint
 
 SOURCE_CLASSES = ("person", "bicycle", "car")
 TARGET_CLASSES = ("car", "truck", "person")

@@ -4,7 +4,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from torchvision.ops import box_iou
 
 from overfit import make_batch, overfit_model
-from ssdlite.build import build_model
+from ssdlite.model.build import build_model
 from ssdlite.config import ModelConfig
 
 

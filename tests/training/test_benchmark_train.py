@@ -10,7 +10,7 @@ from ssdlite.config import load_config
 from ssdlite.data.synthetic import make_synthetic_dataset
 from ssdlite.training.benchmark import TORCHVISION_NAME, format_table, max_time, run_training_benchmark
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 TINY_RECIPE = """
 from ssdlite.config import Config, DataConfig, ModelConfig, TrainConfig, TrainerConfig

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from torchvision.ops import clip_boxes_to_image
 
 from ssdlite.config import Config, to_dict
-from ssdlite.model import SSDLite
+from ssdlite.model.detector import SSDLite
 
 OPSET = 17
 

@@ -12,13 +12,13 @@ import torch
 from PIL import Image
 
 from overfit import IMAGE_SIZE, make_batch, overfit_model
-from ssdlite import predictor
+from ssdlite.inference import predictor
 from ssdlite.checkpoint import load_checkpoint, save_checkpoint
 from ssdlite.config import Config, ModelConfig
-from ssdlite.export import check_onnx, export_onnx
-from ssdlite.predictor import Detector
+from ssdlite.inference.export import check_onnx, export_onnx
+from ssdlite.inference import Detector
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CLASSES = ("red", "green", "blue")
 pytestmark = pytest.mark.slow
 

@@ -2,35 +2,14 @@ import json
 import logging
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader
 
 from ssdlite.config import DataConfig
 from ssdlite.data.build import DataNotFoundError, build_dataset, collate
+from coco_files import ann, write_coco
 from ssdlite.data.coco import CocoDetection, DatasetError
-
-CATEGORIES = [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}, {"id": 7, "name": "train"}, {"id": 90, "name": "toothbrush"}]
-
-
-def write_coco(root: Path, annotations: list[dict], num_images: int = 3, extra: dict | None = None) -> Path:
-    """Plain grey 100x80 (w x h) PNGs and a COCO file listing them."""
-    (root / "images").mkdir(parents=True, exist_ok=True)
-    images = []
-    for image_id in range(1, num_images + 1):
-        cv2.imwrite(str(root / "images" / f"{image_id}.png"), np.full((80, 100, 3), 90, np.uint8))
-        images.append({"id": image_id, "file_name": f"{image_id}.png", "width": 100, "height": 80})
-    data = {"images": images, "annotations": annotations, "categories": CATEGORIES} | (extra or {})
-    path = root / "annotations.json"
-    path.write_text(json.dumps(data))
-    return path
-
-
-def ann(id, image_id, category_id, bbox, iscrowd=0):
-    return {"id": id, "image_id": image_id, "category_id": category_id, "bbox": bbox, "area": bbox[2] * bbox[3], "iscrowd": iscrowd}
-
 
 def dataset(root: Path, annotations: list[dict], num_images: int = 3, **kwargs) -> CocoDetection:
     return CocoDetection(root / "images", write_coco(root, annotations, num_images), transform=None, **kwargs)

@@ -4,7 +4,7 @@ import torch
 from torch import Tensor
 from torchvision.ops import batched_nms, clip_boxes_to_image
 
-from ssdlite.box_coder import BoxCoder
+from ssdlite.model.box_coder import BoxCoder
 
 
 class Postprocessor:

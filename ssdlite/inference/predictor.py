@@ -13,11 +13,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ssdlite.anchors import AnchorGenerator
-from ssdlite.box_coder import BoxCoder
+from ssdlite.model.anchors import AnchorGenerator
+from ssdlite.model.box_coder import BoxCoder
 from ssdlite.checkpoint import load_checkpoint
 from ssdlite.config import from_dict
-from ssdlite.postprocess import Postprocessor
+from ssdlite.model.postprocess import Postprocessor
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class Detector:
 
     @classmethod
     def from_onnx(cls, path: str | Path) -> "Detector":
-        """An ONNX file from `ssdlite.export.export_onnx` with raw outputs (not `--nms`)."""
+        """An ONNX file from `ssdlite.inference.export.export_onnx` with raw outputs (not `--nms`)."""
         import onnxruntime
 
         session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])

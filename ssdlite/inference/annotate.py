@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ssdlite.draw import colour_of, draw_boxes
-from ssdlite.predictor import Detections, Detector, expand_source, read_rgb
+from ssdlite.inference.draw import colour_of, draw_boxes
+from ssdlite.inference.predictor import Detections, Detector, expand_source, read_rgb
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@ import pytest
 import torch
 from torchvision.ops import batched_nms, clip_boxes_to_image
 
-from ssdlite.box_coder import BoxCoder
-from ssdlite.postprocess import Postprocessor
+from ssdlite.model.box_coder import BoxCoder
+from ssdlite.model.postprocess import Postprocessor
 
 
 def reference_detections(cls_logits, bbox_regression, anchors, image_size, threshold, topk, iou, max_det, max_candidates=10**9):

@@ -3,9 +3,9 @@ import math
 import pytest
 import torch
 
-from ssdlite.build import build_model
+from ssdlite.model.build import build_model
 from ssdlite.config import ModelConfig
-from ssdlite.optim import build_ema, build_optimizer, scaled_lr, warmup_cosine_factor
+from ssdlite.training.optim import build_ema, build_optimizer, scaled_lr, warmup_cosine_factor
 
 
 def test_no_weight_decay_on_bn_and_bias():

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from ssdlite.box_coder import MAX_SIZE_OFFSET, BoxCoder
+from ssdlite.model.box_coder import MAX_SIZE_OFFSET, BoxCoder
 
 
 def test_encode_worked_by_hand():

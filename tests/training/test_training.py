@@ -19,7 +19,7 @@ from ssdlite.data.synthetic import make_synthetic_dataset
 from ssdlite.training.runner import train
 from ssdlite.training.system import NonFiniteLossError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
@@ -155,7 +155,7 @@ def test_sigterm_mid_run_leaves_a_checkpoint_that_resumes(tiny_data, tmp_path):
 
 
 def test_non_finite_losses_skip_then_stop(tiny_data, tmp_path, monkeypatch, caplog):
-    from ssdlite.model import SSDLite
+    from ssdlite.model.detector import SSDLite
 
     original = SSDLite.loss
 

@@ -1,12 +1,12 @@
 """Wiring a detector from a `ModelConfig`."""
 
-from ssdlite.anchors import AnchorGenerator
-from ssdlite.backbone import build_backbone
-from ssdlite.box_coder import BoxCoder
+from ssdlite.model.anchors import AnchorGenerator
+from ssdlite.model.backbone import build_backbone
+from ssdlite.model.box_coder import BoxCoder
 from ssdlite.config import ConfigError, ModelConfig
-from ssdlite.losses import FocalLoss, HardNegativeLoss
-from ssdlite.model import SSDLite
-from ssdlite.postprocess import Postprocessor
+from ssdlite.model.losses import FocalLoss, HardNegativeLoss
+from ssdlite.model.detector import SSDLite
+from ssdlite.model.postprocess import Postprocessor
 
 
 def build_model(cfg: ModelConfig, num_classes: int) -> SSDLite:

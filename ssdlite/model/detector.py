@@ -4,12 +4,12 @@ import torch
 from torch import Tensor, nn
 from torchvision.models.detection.ssdlite import SSDLiteHead
 
-from ssdlite.anchors import AnchorGenerator
-from ssdlite.backbone import BatchNorm2d, SSDLiteBackbone, truncated_normal_init
-from ssdlite.box_coder import BoxCoder
-from ssdlite.losses import IGNORE_LABEL, FocalLoss, HardNegativeLoss
-from ssdlite.matcher import BACKGROUND, IGNORE, match_anchors
-from ssdlite.postprocess import Postprocessor
+from ssdlite.model.anchors import AnchorGenerator
+from ssdlite.model.backbone import BatchNorm2d, SSDLiteBackbone, truncated_normal_init
+from ssdlite.model.box_coder import BoxCoder
+from ssdlite.model.losses import IGNORE_LABEL, FocalLoss, HardNegativeLoss
+from ssdlite.model.matcher import BACKGROUND, IGNORE, match_anchors
+from ssdlite.model.postprocess import Postprocessor
 
 
 class SSDLite(nn.Module):

@@ -16,11 +16,11 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models.detection import ssdlite320_mobilenet_v3_large
 
-from ssdlite.build import build_model
+from ssdlite.model.build import build_model
 from ssdlite.config import Config, DataConfig, ModelConfig
 from ssdlite.data.build import build_dataset, collate
 from ssdlite.data.synthetic import images_per_second, make_synthetic_dataset
-from ssdlite.export import export_onnx
+from ssdlite.inference.export import export_onnx
 
 NUM_CLASSES = 91
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torchvision.models import mobilenet_v2
 
-from ssdlite.backbone import build_backbone
+from ssdlite.model.backbone import build_backbone
 
 
 def test_feature_maps_channels_and_strides():
@@ -29,7 +29,7 @@ def test_loads_a_torchvision_state_dict(tmp_path, caplog):
     reference = mobilenet_v2()
     path = tmp_path / "mobilenet_v2.pth"
     torch.save(reference.state_dict(), path)
-    with caplog.at_level(logging.INFO, logger="ssdlite.backbone"):
+    with caplog.at_level(logging.INFO, logger="ssdlite.model.backbone"):
         backbone = build_backbone(pretrained=str(path))
     assert "loaded 314 tensors" in caplog.text
     first_conv = backbone.stride16[0][0].weight
@@ -42,7 +42,7 @@ def test_missing_keys_are_reported(tmp_path, caplog):
     del state_dict["features.18.0.weight"]
     path = tmp_path / "partial.pth"
     torch.save(state_dict, path)
-    with caplog.at_level(logging.WARNING, logger="ssdlite.backbone"):
+    with caplog.at_level(logging.WARNING, logger="ssdlite.model.backbone"):
         build_backbone(pretrained=str(path))
     assert "1 missing keys" in caplog.text and "features.18.0.weight" in caplog.text
 
