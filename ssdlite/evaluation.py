@@ -1,48 +1,125 @@
-"""COCO detection metrics through pycocotools' own COCOeval."""
+"""COCO detection metrics through pycocotools' own COCOeval, behind one evaluator.
+
+`CocoEvaluator` (reset / update / compute, as torchmetrics and detectron2's
+`DatasetEvaluator`) scores validation during training, `tools/eval.py` and the
+benchmarks alike. It owns both conversions between our detections and COCO's
+results format: contiguous label k -> category id, and xyxy boxes -> xywh.
+"""
 
 import contextlib
 import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
+from torch import Tensor
 from torch.utils.data import DataLoader
+from torchvision.ops import box_convert
 
-from ssdlite.data.build import collate
+from ssdlite.data.batch import collate, image_ids, original_sizes
+from ssdlite.data.coco import CocoDetection
 
 # Order of COCOeval.stats for bounding boxes.
 STAT_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
 
 
-def to_coco_results(
-    detections: list[dict[str, torch.Tensor]], image_ids: list[int], label_to_category_id: dict[int, int]
-) -> list[dict]:
-    """COCO results entries from detections.
+def coco_results(boxes, scores, labels, image_id: int, label_to_category_id: Mapping[int, int]) -> list[dict]:
+    """COCO results entries of one image's detections.
 
     Args:
-        detections: per image, "boxes" Tensor[K, 4] xyxy original pixels,
-            "scores" Tensor[K], "labels" Tensor[K] (contiguous labels 1..C-1).
-        image_ids: the COCO image id of each entry of `detections`.
+        boxes: Tensor or array [K, 4], xyxy pixels of the original image.
+        scores: [K].
+        labels: [K], contiguous labels 1..C-1.
+        image_id: the COCO image id.
         label_to_category_id: contiguous label -> COCO category id.
 
     Returns:
-        [{"image_id", "category_id", "bbox": [x, y, w, h], "score"}, ...]
+        [{"image_id", "category_id", "bbox": [x, y, w, h] (pixels, 3 decimals), "score" (5 decimals)}, ...]
     """
-    results = []
-    for detection, image_id in zip(detections, image_ids):
-        boxes = detection["boxes"].detach().cpu().double()
-        xywh = torch.cat([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], dim=1).tolist()
-        for box, score, label in zip(xywh, detection["scores"].tolist(), detection["labels"].tolist()):
-            results.append(
-                {
-                    "image_id": int(image_id),
-                    "category_id": label_to_category_id[int(label)],
-                    "bbox": [round(v, 3) for v in box],
-                    "score": round(float(score), 5),
-                }
-            )
-    return results
+    xywh = box_convert(torch.as_tensor(boxes).detach().cpu().double().reshape(-1, 4), "xyxy", "xywh")
+    scores, labels = torch.as_tensor(scores).tolist(), torch.as_tensor(labels).tolist()
+    return [
+        {
+            "image_id": int(image_id),
+            "category_id": label_to_category_id[int(label)],
+            "bbox": [round(v, 3) for v in box],
+            "score": round(float(score), 5),
+        }
+        for box, score, label in zip(xywh.tolist(), scores, labels)
+    ]
+
+
+@dataclass
+class CocoEvaluation:
+    """What `CocoEvaluator.compute` found."""
+
+    metrics: dict[str, float]  # "AP", "AP50", ... (STAT_NAMES) in [0, 1], and "AP/<class name>"
+    results: list[dict]  # COCO results entries, each image once
+    num_images: int  # images scored, each once
+    cocoeval: COCOeval | None  # precision / recall arrays; None when there was nothing to score
+
+
+class CocoEvaluator:
+    """Accumulates detections image by image and scores them with COCOeval.
+
+    Under `torch.distributed`, `compute` gathers every rank's images first; an
+    image a distributed sampler repeated to pad a rank counts once.
+
+    Args:
+        coco_gt: the ground truth.
+        label_to_category_id: contiguous label k (1..K) -> COCO category id.
+        class_names: the names of labels 1..K, for the per-class entries.
+    """
+
+    def __init__(self, coco_gt: COCO, label_to_category_id: Mapping[int, int], class_names: Sequence[str]):
+        self.coco_gt = coco_gt
+        self.label_to_category_id = dict(label_to_category_id)
+        self.class_names = tuple(class_names)
+        if sorted(self.label_to_category_id) != list(range(1, len(self.class_names) + 1)):
+            raise ValueError(f"need a category id for each label 1..{len(self.class_names)}, got labels {sorted(self.label_to_category_id)}")
+        self.per_image: list[tuple[int, list[dict]]] = []
+
+    @classmethod
+    def for_dataset(cls, dataset: CocoDetection) -> "CocoEvaluator":
+        """An evaluator of `dataset`'s images, in its label space."""
+        return cls(dataset.coco, dataset.label_to_category_id, dataset.class_names)
+
+    def reset(self) -> None:
+        self.per_image = []
+
+    def update(self, detections: list[dict[str, Tensor]], ids: Sequence[int]) -> None:
+        """Add the detections of a batch.
+
+        Args:
+            detections: per image, "boxes" Tensor[K, 4] xyxy pixels of the original
+                image, "scores" Tensor[K], "labels" Tensor[K] in 1..K.
+            ids: the COCO image id of each entry of `detections`.
+        """
+        if len(detections) != len(ids):
+            raise ValueError(f"got {len(detections)} detections for {len(ids)} image ids")
+        for detection, image_id in zip(detections, ids):
+            entries = coco_results(detection["boxes"], detection["scores"], detection["labels"], image_id, self.label_to_category_id)
+            self.per_image.append((int(image_id), entries))
+
+    def compute(self) -> CocoEvaluation:
+        """Metrics over every image added since the last `reset`, on every rank."""
+        results, ids = merge_images(gather_from_ranks(self.per_image))
+        category_ids = [self.label_to_category_id[label] for label in range(1, len(self.class_names) + 1)]
+        metrics, cocoeval = evaluate_coco(self.coco_gt, results, ids, category_ids, self.class_names)
+        return CocoEvaluation(metrics, results, len(ids), cocoeval)
+
+
+def gather_from_ranks(items: list) -> list:
+    """Every rank's `items`, rank after rank; outside `torch.distributed`, `items` itself."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return items
+    gathered = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, items)
+    return [item for rank_items in gathered for item in rank_items]
 
 
 def merge_images(per_image: list[tuple[int, list[dict]]]) -> tuple[list[dict], list[int]]:
@@ -74,7 +151,7 @@ def evaluate_coco(
 
     Args:
         coco_gt: ground truth.
-        results: COCO results entries (see `to_coco_results`).
+        results: COCO results entries (see `coco_results`).
         image_ids: images to score (each once); images with no detections count as misses.
         category_ids: categories to score, in label order (label k = category_ids[k-1]).
         class_names: names of `category_ids`, for the per-class entries.
@@ -106,25 +183,20 @@ def evaluate_coco(
 
 
 @torch.inference_mode()
-def evaluate_model(model, dataset, class_names: tuple[str, ...], batch_size: int = 16, num_workers: int = 0):
+def evaluate_model(model, dataset: CocoDetection, batch_size: int = 16, num_workers: int = 0) -> CocoEvaluation:
     """Run `model` over a validation `CocoDetection` and score it.
 
-    Returns:
-        (metrics, results): see `evaluate_coco`; results are COCO results entries.
+    Args:
+        model: an `nn.Module` with `predict(images Tensor[B, 3, H, W], original sizes)`
+            returning detections as `SSDLite.predict` does (our model, or a wrapper).
+        dataset: the validation split; its labels are the model's.
     """
+    evaluator = CocoEvaluator.for_dataset(dataset)
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=collate)
     device = next(model.parameters()).device
-    per_image = []
     for images, targets in loader:
-        orig_sizes = [tuple(int(v) for v in t["orig_size"]) for t in targets]
-        detections = model.predict(images.to(device), orig_sizes)
-        for detection, target in zip(detections, targets):
-            image_id = int(target["image_id"])
-            per_image.append((image_id, to_coco_results([detection], [image_id], dataset.label_to_category_id)))
-    results, image_ids = merge_images(per_image)
-    category_ids = [dataset.label_to_category_id[k] for k in range(1, len(class_names) + 1)]
-    metrics, _ = evaluate_coco(dataset.coco, results, image_ids, category_ids, class_names)
-    return metrics, results
+        evaluator.update(model.predict(images.to(device), original_sizes(targets)), image_ids(targets))
+    return evaluator.compute()
 
 
 def summary_table(metrics: dict[str, float]) -> str:

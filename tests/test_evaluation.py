@@ -7,7 +7,10 @@ import torch
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from ssdlite.evaluation import evaluate_coco, merge_images, summary_table, to_coco_results
+from ssdlite.evaluation import CocoEvaluator, coco_results, evaluate_coco, merge_images, summary_table
+
+LABEL_TO_CATEGORY_ID = {1: 1, 2: 3, 3: 8}
+CLASS_NAMES = ("person", "car", "truck")
 
 
 def make_ground_truth() -> COCO:
@@ -75,9 +78,55 @@ def test_images_repeated_by_a_distributed_sampler_count_once():
 
 
 def test_results_convert_boxes_and_labels():
-    detection = {"boxes": torch.tensor([[10.0, 20.0, 40.0, 60.0]]), "scores": torch.tensor([0.9]), "labels": torch.tensor([2])}
-    (result,) = to_coco_results([detection], [42], {1: 1, 2: 3})
+    (result,) = coco_results(torch.tensor([[10.0, 20.0, 40.0, 60.0]]), torch.tensor([0.9]), torch.tensor([2]), 42, {1: 1, 2: 3})
     assert result == {"image_id": 42, "category_id": 3, "bbox": [10.0, 20.0, 30.0, 40.0], "score": 0.9}
+    assert coco_results(np.zeros((0, 4), np.float32), np.zeros(0), np.zeros(0, np.int64), 42, {1: 1}) == []
+
+
+def as_detections(results: list[dict], image_ids: list[int]) -> list[dict[str, torch.Tensor]]:
+    """COCO results entries back as per-image detections: xyxy boxes, contiguous labels."""
+    category_to_label = {c: label for label, c in LABEL_TO_CATEGORY_ID.items()}
+    detections = []
+    for image_id in image_ids:
+        mine = [r for r in results if r["image_id"] == image_id]
+        boxes = torch.tensor([r["bbox"] for r in mine], dtype=torch.float64).reshape(-1, 4)
+        boxes[:, 2:] += boxes[:, :2]
+        scores = torch.tensor([r["score"] for r in mine])
+        labels = torch.tensor([category_to_label[r["category_id"]] for r in mine], dtype=torch.int64)
+        detections.append({"boxes": boxes, "scores": scores, "labels": labels})
+    return detections
+
+
+def test_evaluator_accumulates_batches_and_scores_as_pycocotools():
+    coco = make_ground_truth()
+    evaluator = CocoEvaluator(coco, LABEL_TO_CATEGORY_ID, CLASS_NAMES)
+    evaluator.update(as_detections([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 9, 9], "score": 0.9}], [1]), [1])
+    evaluator.reset()  # forgets what came before
+    detections = as_detections(noisy_detections(coco), list(range(1, 21)))
+    evaluator.update(detections[:8], list(range(1, 9)))
+    evaluator.update(detections[8:], list(range(9, 21)))
+    evaluation = evaluator.compute()
+    assert evaluation.num_images == 20 and evaluation.cocoeval is not None
+    expected, _ = evaluate_coco(coco, evaluation.results, list(range(1, 21)), [1, 3, 8], CLASS_NAMES)
+    assert evaluation.metrics == expected
+    reference = noisy_detections(coco)
+    assert len(evaluation.results) == len(reference)
+    assert evaluation.metrics["AP"] == pytest.approx(evaluate_coco(coco, reference, list(range(1, 21)), [1, 3, 8], CLASS_NAMES)[0]["AP"], abs=1e-3)
+
+
+def test_evaluator_counts_an_image_sent_twice_once():
+    coco = make_ground_truth()
+    evaluator = CocoEvaluator(coco, LABEL_TO_CATEGORY_ID, CLASS_NAMES)
+    detection = {"boxes": torch.tensor([[0.0, 0.0, 10.0, 10.0]]), "scores": torch.tensor([0.5]), "labels": torch.tensor([1])}
+    evaluator.update([detection, detection], [5, 6])
+    evaluator.update([detection], [5])  # a distributed sampler's padding
+    evaluation = evaluator.compute()
+    assert evaluation.num_images == 2 and [r["image_id"] for r in evaluation.results] == [5, 6]
+
+
+def test_evaluator_needs_a_category_for_every_label():
+    with pytest.raises(ValueError, match="category id for each label"):
+        CocoEvaluator(make_ground_truth(), {1: 1, 3: 8}, CLASS_NAMES)
 
 
 def test_summary_table_lists_classes():

@@ -30,14 +30,14 @@ def main(argv: list[str] | None = None) -> None:
         config = apply_overrides(config, args.set)
         config.data.classes = class_names  # labels must mean what they meant in training
         dataset = build_dataset(config.data, "val", config.model.image_size)
-        metrics, results = evaluate_model(model, dataset, class_names, config.data.batch_size, config.data.num_workers)
+        evaluation = evaluate_model(model, dataset, config.data.batch_size, config.data.num_workers)
     except (CheckpointError, ConfigError, DatasetError) as error:
         sys.exit(f"error: {' '.join(str(error).split())}")  # one line, though torch.load's reasons span several
-    print(summary_table(metrics))
+    print(summary_table(evaluation.metrics))
     out = Path(args.out) if args.out else Path(args.checkpoint).parent
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    (out / "detections.json").write_text(json.dumps(results))
+    (out / "metrics.json").write_text(json.dumps(evaluation.metrics, indent=2))
+    (out / "detections.json").write_text(json.dumps(evaluation.results))
     print(f"wrote {out / 'metrics.json'} and {out / 'detections.json'} (COCO results format)")
 
 

@@ -1,8 +1,6 @@
-"""Datasets from a `DataConfig`, and batching."""
+"""Datasets from a `DataConfig`."""
 
 from pathlib import Path
-
-import torch
 
 from ssdlite.config import DataConfig
 from ssdlite.data.coco import CocoDetection, DatasetError
@@ -39,10 +37,4 @@ def build_dataset(cfg: DataConfig, split: str, image_size: tuple[int, int]) -> C
     return CocoDetection(images, annotations, transform, cfg.classes, cfg.keep_empty_images, cfg.max_bad_image_fraction)
 
 
-def collate(batch: list[tuple[torch.Tensor, dict]]) -> tuple[torch.Tensor, list[dict]]:
-    """Images stacked to Tensor[B, 3, H, W]; targets kept as a list of dicts."""
-    images, targets = zip(*batch)
-    return torch.stack(images), list(targets)
-
-
-__all__ = ["build_dataset", "collate", "DataNotFoundError", "DatasetError"]
+__all__ = ["build_dataset", "DataNotFoundError", "DatasetError"]

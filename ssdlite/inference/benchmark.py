@@ -18,7 +18,8 @@ from torchvision.models.detection import ssdlite320_mobilenet_v3_large
 
 from ssdlite.model.build import build_model
 from ssdlite.config import Config, DataConfig, ModelConfig
-from ssdlite.data.build import build_dataset, collate
+from ssdlite.data.batch import collate
+from ssdlite.data.build import build_dataset
 from ssdlite.data.synthetic import images_per_second, make_synthetic_dataset
 from ssdlite.inference.export import export_onnx
 

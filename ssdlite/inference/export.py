@@ -1,92 +1,65 @@
 """ONNX export, checked against PyTorch on the same inputs.
 
-Two graphs: raw outputs (cls_logits, bbox_regression; anchors and settings in
-the file's metadata, for `Detector.from_onnx`), or with decoding, scores and
-NMS inside (batch 1; outputs boxes in input pixels, scores, labels).
+Two graphs, both traced from the model itself: its raw `forward` (cls_logits,
+bbox_regression; `Detector.from_onnx` rebuilds anchors and post-processing
+from the config in the file's metadata), or `predict` for one image, with the
+model's own decoding, scores and NMS inside (outputs boxes in input pixels,
+scores, labels).
 """
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import onnx
 import torch
 from torch import Tensor, nn
-from torchvision.ops import clip_boxes_to_image
 
 from ssdlite.config import Config, to_dict
 from ssdlite.model.detector import SSDLite
+from ssdlite.model.mode import eval_mode
 
 OPSET = 17
+RAW_OUTPUTS = SSDLite.OUTPUT_NAMES  # the model's forward
+NMS_OUTPUTS = ("boxes", "scores", "labels")
 
 
-@contextmanager
-def eval_mode(model: nn.Module) -> Iterator[None]:
-    """`model` in eval mode inside the block; each submodule's own mode restored after it."""
-    modes = [(module, module.training) for module in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        for module, training in modes:
-            module.training = training
-
-
-class RawOutputs(nn.Module):
-    """The network without input checks, so tracing records only tensor operations."""
+class OneImagePredict(nn.Module):
+    """`model.predict` on a batch of one image, as a module the exporter can trace."""
 
     def __init__(self, model: SSDLite):
         super().__init__()
-        self.model = model
-
-    def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        outputs = self.model.head(self.model.backbone(images))
-        return outputs["cls_logits"], outputs["bbox_regression"]
-
-
-class WithPostprocess(nn.Module):
-    """Network, decoding, scores, top-k, threshold and class-wise NMS for one image."""
-
-    def __init__(self, model: SSDLite):
-        super().__init__()
-        self.raw = RawOutputs(model)
         self.model = model
 
     def forward(self, images: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        cls_logits, bbox_regression = self.raw(images)
-        post = self.model.postprocessor
-        boxes = clip_boxes_to_image(post.box_coder.decode(bbox_regression[0], self.model.anchors), self.model.image_size)
-        detections = post.select(boxes, post.class_scores(cls_logits[0]))
-        return detections["boxes"], detections["scores"], detections["labels"]
+        (detection,) = self.model.predict(images)
+        return detection["boxes"], detection["scores"], detection["labels"]
 
 
 def export_onnx(
     model: SSDLite, config: Config, class_names: tuple[str, ...], path: str | Path, nms: bool = False, dynamic_batch: bool = False
 ) -> Path:
-    """Write `model` as ONNX with its config, class names and grid sizes in the metadata."""
+    """Write `model` as ONNX, with its config and class names in the metadata.
+
+    Args:
+        nms: the graph of `predict` (decoding, scores, NMS) for one image, instead of
+            the raw outputs.
+        dynamic_batch: a dynamic batch axis (raw outputs only).
+    """
     if nms and dynamic_batch:
         raise ValueError("the graph with NMS takes one image at a time; drop --dynamic-batch or --nms")
     example = torch.zeros(1, 3, *model.image_size)
-    module = WithPostprocess(model) if nms else RawOutputs(model)
-    output_names = ["boxes", "scores", "labels"] if nms else ["cls_logits", "bbox_regression"]
-    dynamic_axes = {"images": {0: "batch"}, "cls_logits": {0: "batch"}, "bbox_regression": {0: "batch"}} if dynamic_batch else None
+    output_names = NMS_OUTPUTS if nms else RAW_OUTPUTS
+    dynamic_axes = {name: {0: "batch"} for name in ("images", *RAW_OUTPUTS)} if dynamic_batch else None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad(), eval_mode(model):
         torch.onnx.export(
-            module, (example,), str(path), input_names=["images"], output_names=output_names,
-            dynamic_axes=dynamic_axes, opset_version=OPSET, dynamo=False,
+            OneImagePredict(model) if nms else model, (example,), str(path), input_names=["images"],
+            output_names=list(output_names), dynamic_axes=dynamic_axes, opset_version=OPSET, dynamo=False,
         )
     graph = onnx.load(str(path))
-    metadata = {
-        "ssdlite_config": json.dumps(to_dict(config)),
-        "ssdlite_class_names": json.dumps(list(class_names)),
-        "ssdlite_grid_sizes": json.dumps([list(g) for g in model.grid_sizes]),
-        "ssdlite_score_activation": model.postprocessor.score_activation,
-        "ssdlite_nms": "1" if nms else "0",
-    }
+    metadata = {"ssdlite_config": json.dumps(to_dict(config)), "ssdlite_class_names": json.dumps(list(class_names))}
     for key, value in metadata.items():
         graph.metadata_props.add(key=key, value=value)
     onnx.save(graph, str(path))
@@ -109,11 +82,11 @@ def check_onnx(model: SSDLite, path: str | Path, images: Tensor, nms: bool, atol
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     with torch.no_grad(), eval_mode(model):
         if nms:
-            expected = WithPostprocess(model)(images)
-            names, tolerances = ("boxes", "scores", "labels"), (1e-3, atol, 0)
+            expected = OneImagePredict(model)(images)
+            names, tolerances = NMS_OUTPUTS, (1e-3, atol, 0)
         else:
-            expected = RawOutputs(model)(images)
-            names, tolerances = ("cls_logits", "bbox_regression"), (atol, atol)
+            expected = model(images)
+            names, tolerances = RAW_OUTPUTS, (atol, atol)
     actual = session.run(None, {"images": images.numpy()})
     report = {}
     for name, tolerance, want, got in zip(names, tolerances, expected, actual):

@@ -13,10 +13,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ssdlite.model.anchors import AnchorGenerator
-from ssdlite.model.box_coder import BoxCoder
 from ssdlite.checkpoint import load_checkpoint
 from ssdlite.config import from_dict
+from ssdlite.evaluation import coco_results
+from ssdlite.model.build import build_anchors, build_loss, build_postprocessor
+from ssdlite.model.detector import SSDLite
 from ssdlite.model.postprocess import Postprocessor
 
 log = logging.getLogger(__name__)
@@ -46,11 +47,8 @@ class Detections:
         }
 
     def to_coco(self, image_id: int, label_to_category_id: dict[int, int]) -> list[dict]:
-        """COCO results entries ({"image_id", "category_id", "bbox": [x, y, w, h], "score"})."""
-        return [
-            {"image_id": image_id, "category_id": label_to_category_id[int(label)], "bbox": [float(x0), float(y0), float(x1 - x0), float(y1 - y0)], "score": float(score)}
-            for (x0, y0, x1, y1), score, label in zip(self.boxes, self.scores, self.labels)
-        ]
+        """COCO results entries, as `tools/eval.py` writes them (see `ssdlite.evaluation.coco_results`)."""
+        return coco_results(self.boxes, self.scores, self.labels, image_id, label_to_category_id)
 
 
 class Detector:
@@ -87,30 +85,29 @@ class Detector:
 
     @classmethod
     def from_onnx(cls, path: str | Path) -> "Detector":
-        """An ONNX file from `ssdlite.inference.export.export_onnx` with raw outputs (not `--nms`)."""
+        """An ONNX file from `ssdlite.inference.export.export_onnx` with raw outputs (not `--nms`).
+
+        Anchors and post-processing come from the config in the file's metadata,
+        built as `build_model` builds them.
+        """
         import onnxruntime
 
         session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         meta = session.get_modelmeta().custom_metadata_map
         if "ssdlite_config" not in meta:
             raise ValueError(f"{path} was not exported by ssdlite (no ssdlite_config metadata)")
-        if meta.get("ssdlite_nms") == "1":
-            raise ValueError(f"{path} has NMS in its graph; export it without --nms for the Detector")
-        config = from_dict(json.loads(meta["ssdlite_config"]))
-        model_cfg = config.model
-        grid_sizes = [tuple(g) for g in json.loads(meta["ssdlite_grid_sizes"])]
-        anchors = AnchorGenerator(model_cfg.min_scale, model_cfg.max_scale, model_cfg.aspect_ratios)(grid_sizes, model_cfg.image_size)
-        box_coder = BoxCoder(model_cfg.box_coder_weights)
-        postprocessor = Postprocessor(
-            box_coder, meta["ssdlite_score_activation"], model_cfg.score_threshold, model_cfg.topk_per_class,
-            model_cfg.nms_iou_threshold, model_cfg.max_detections_per_image, model_cfg.max_candidates_per_image,
-        )
+        outputs = tuple(output.name for output in session.get_outputs())
+        if outputs != SSDLite.OUTPUT_NAMES:
+            raise ValueError(f"{path} has NMS in its graph (outputs {', '.join(outputs)}); export it without --nms for the Detector")
+        model_cfg = from_dict(json.loads(meta["ssdlite_config"])).model
+        postprocessor = build_postprocessor(model_cfg, build_loss(model_cfg).score_activation)
 
         def network(images: torch.Tensor):
             cls_logits, bbox_regression = session.run(None, {"images": images.numpy()})
             return torch.from_numpy(cls_logits), torch.from_numpy(bbox_regression)
 
-        return cls(network, anchors, postprocessor, model_cfg.image_size, tuple(json.loads(meta["ssdlite_class_names"])))
+        class_names = tuple(json.loads(meta["ssdlite_class_names"]))
+        return cls(network, build_anchors(model_cfg), postprocessor, model_cfg.image_size, class_names)
 
     def preprocess(self, images: list[np.ndarray]) -> torch.Tensor:
         """RGB uint8 HxWx3 arrays -> Tensor[B, 3, H, W] resized and normalised as in validation."""

@@ -11,6 +11,8 @@ from torchvision.models import MobileNet_V2_Weights, mobilenet_v2
 from torchvision.models.mobilenetv2 import InvertedResidual
 from torchvision.ops.misc import Conv2dNormActivation
 
+from ssdlite.model.mode import eval_mode
+
 log = logging.getLogger(__name__)
 
 # TF's SSD feature extractors: BN eps 1e-3 and decay 0.97 (momentum 0.03 here).
@@ -59,16 +61,16 @@ class SSDLiteBackbone(nn.Module):
     Args:
         features: `torchvision.models.mobilenet_v2(...).features`.
         extra_channels: output depth of each extra block.
-        norm_layer: normalisation for the extra blocks.
         stride8_map: also return the stride-8 expansion output.
+        norm_layer: normalisation for the extra blocks.
     """
 
     def __init__(
         self,
         features: nn.Sequential,
-        extra_channels: tuple[int, ...] = (512, 256, 256, 128),
+        extra_channels: tuple[int, ...],
+        stride8_map: bool,
         norm_layer: Callable[..., nn.Module] = BatchNorm2d,
-        stride8_map: bool = False,
     ):
         super().__init__()
         *_, to_stride16, split = downsampling_blocks(features)
@@ -105,28 +107,27 @@ class SSDLiteBackbone(nn.Module):
             feature_maps.append(x)
         return feature_maps
 
+    @torch.no_grad()
+    def grid_sizes(self, image_size: tuple[int, int]) -> list[tuple[int, int]]:
+        """(rows, cols) of each feature map for inputs of `image_size` (H, W), from one dummy pass."""
+        weight = next(self.parameters())
+        with eval_mode(self):
+            feature_maps = self(torch.zeros(1, 3, *image_size, dtype=weight.dtype, device=weight.device))
+        return [tuple(f.shape[-2:]) for f in feature_maps]
 
-def build_backbone(
-    width_mult: float = 1.0,
-    extra_channels: tuple[int, ...] = (512, 256, 256, 128),
-    pretrained: str | None = None,
-    stride8_map: bool = False,
-) -> SSDLiteBackbone:
-    """MobileNetV2 (optionally ImageNet weights) cut into an `SSDLiteBackbone`.
+
+def mobilenet_v2_features(width_mult: float, pretrained: str | None) -> nn.Sequential:
+    """The `features` of a torchvision MobileNetV2 with TF's batch-norm settings.
 
     Args:
-        width_mult: MobileNetV2 width multiplier; the extra layers scale with it
-            (min depth 16, as TF).
-        extra_channels: extra-block depths at width 1.0.
-        pretrained: a path to a torchvision MobileNetV2 `state_dict` file, or a
-            `MobileNet_V2_Weights` name such as "IMAGENET1K_V1" (downloads).
-        stride8_map: add the stride-8 feature map (see `SSDLiteBackbone`).
+        width_mult: MobileNetV2 width multiplier.
+        pretrained: a path to a torchvision MobileNetV2 `state_dict` file, a
+            `MobileNet_V2_Weights` name such as "IMAGENET1K_V1" (downloads), or None (random).
     """
     mobilenet = mobilenet_v2(width_mult=width_mult, norm_layer=BatchNorm2d)
     if pretrained is not None:
         load_mobilenet_weights(mobilenet, pretrained)
-    depths = tuple(max(16, int(c * width_mult)) for c in extra_channels)
-    return SSDLiteBackbone(mobilenet.features, depths, stride8_map=stride8_map)
+    return mobilenet.features
 
 
 def load_mobilenet_weights(mobilenet: nn.Module, source: str) -> None:

@@ -1,41 +1,76 @@
-"""Wiring a detector from a `ModelConfig`."""
+"""Wiring the detector's parts from a `ModelConfig`: the one place its settings become objects."""
 
-from ssdlite.model.anchors import AnchorGenerator
-from ssdlite.model.backbone import build_backbone
-from ssdlite.model.box_coder import BoxCoder
+import dataclasses
+
+from torch import Tensor
+
 from ssdlite.config import ConfigError, ModelConfig
-from ssdlite.model.losses import FocalLoss, HardNegativeLoss
+from ssdlite.model.anchors import AnchorGenerator
+from ssdlite.model.backbone import SSDLiteBackbone, mobilenet_v2_features
+from ssdlite.model.box_coder import BoxCoder
 from ssdlite.model.detector import SSDLite
+from ssdlite.model.losses import FocalLoss, HardNegativeLoss
 from ssdlite.model.postprocess import Postprocessor
+
+
+def build_backbone(cfg: ModelConfig) -> SSDLiteBackbone:
+    """MobileNetV2 (with `cfg.pretrained_backbone`'s ImageNet weights, if any) cut for SSDLite."""
+    # The extra layers scale with the width too, down to a depth of 16 (as TF).
+    depths = tuple(max(16, int(c * cfg.width_mult)) for c in cfg.extra_channels)
+    return SSDLiteBackbone(mobilenet_v2_features(cfg.width_mult, cfg.pretrained_backbone), depths, cfg.stride8_map)
+
+
+def build_anchor_generator(cfg: ModelConfig) -> AnchorGenerator:
+    """The TF multiple-grid generator, with the small stride-8 set first when `cfg.stride8_map`."""
+    stride8_scale = cfg.stride8_anchor_scale if cfg.stride8_map else None
+    return AnchorGenerator(cfg.min_scale, cfg.max_scale, cfg.aspect_ratios, stride8_scale=stride8_scale)
+
+
+def build_loss(cfg: ModelConfig) -> HardNegativeLoss | FocalLoss:
+    """The classification loss `cfg.cls_loss` names (each with the smooth L1 box loss)."""
+    if cfg.cls_loss == "softmax":
+        return HardNegativeLoss(cfg.neg_pos_ratio, cfg.min_negatives_per_image)
+    if cfg.cls_loss == "focal":
+        return FocalLoss()
+    raise ConfigError(f"model.cls_loss must be 'softmax' or 'focal', got {cfg.cls_loss!r}")
+
+
+def build_postprocessor(cfg: ModelConfig, score_activation: str) -> Postprocessor:
+    """Decoding, thresholds and NMS; `score_activation` is the loss's ("softmax" or "sigmoid")."""
+    return Postprocessor(
+        BoxCoder(cfg.box_coder_weights),
+        score_activation,
+        cfg.score_threshold,
+        cfg.topk_per_class,
+        cfg.nms_iou_threshold,
+        cfg.max_detections_per_image,
+        cfg.max_candidates_per_image,
+    )
 
 
 def build_model(cfg: ModelConfig, num_classes: int) -> SSDLite:
     """SSDLite for `num_classes` outputs per anchor (object classes + background)."""
-    if cfg.cls_loss == "softmax":
-        loss_fn = HardNegativeLoss(cfg.neg_pos_ratio, cfg.min_negatives_per_image)
-    elif cfg.cls_loss == "focal":
-        loss_fn = FocalLoss()
-    else:
-        raise ConfigError(f"model.cls_loss must be 'softmax' or 'focal', got {cfg.cls_loss!r}")
-    box_coder = BoxCoder(cfg.box_coder_weights)
+    loss_fn = build_loss(cfg)
+    postprocessor = build_postprocessor(cfg, loss_fn.score_activation)
     return SSDLite(
-        backbone=build_backbone(cfg.width_mult, cfg.extra_channels, cfg.pretrained_backbone, cfg.stride8_map),
+        backbone=build_backbone(cfg),
         num_classes=num_classes,
-        anchor_generator=AnchorGenerator(
-            cfg.min_scale, cfg.max_scale, cfg.aspect_ratios, stride8_scale=cfg.stride8_anchor_scale if cfg.stride8_map else None
-        ),
+        anchor_generator=build_anchor_generator(cfg),
         image_size=cfg.image_size,
-        box_coder=box_coder,
+        box_coder=postprocessor.box_coder,
         loss_fn=loss_fn,
-        postprocessor=Postprocessor(
-            box_coder,
-            loss_fn.score_activation,
-            cfg.score_threshold,
-            cfg.topk_per_class,
-            cfg.nms_iou_threshold,
-            cfg.max_detections_per_image,
-            cfg.max_candidates_per_image,
-        ),
+        postprocessor=postprocessor,
         iou_threshold=cfg.iou_threshold,
         crowd_ioa_threshold=cfg.crowd_ioa_threshold,
     )
+
+
+def build_anchors(cfg: ModelConfig) -> Tensor:
+    """The anchors of the model `cfg` describes, for a network that runs elsewhere (an ONNX file).
+
+    Returns:
+        Tensor[A, 4] xyxy input pixels, equal to `build_model(cfg, ...).anchors`:
+        the feature grids come from a pass through a (random) backbone of `cfg`.
+    """
+    backbone = build_backbone(dataclasses.replace(cfg, pretrained_backbone=None))
+    return build_anchor_generator(cfg)(backbone.grid_sizes(cfg.image_size), cfg.image_size)

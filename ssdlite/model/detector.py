@@ -29,6 +29,8 @@ class SSDLite(nn.Module):
         iou_threshold, crowd_ioa_threshold: see `match_anchors`.
     """
 
+    OUTPUT_NAMES = ("cls_logits", "bbox_regression")  # of `forward`, in order
+
     def __init__(
         self,
         backbone: SSDLiteBackbone,
@@ -38,8 +40,8 @@ class SSDLite(nn.Module):
         box_coder: BoxCoder,
         loss_fn: HardNegativeLoss | FocalLoss,
         postprocessor: Postprocessor,
-        iou_threshold: float = 0.5,
-        crowd_ioa_threshold: float = 0.5,
+        iou_threshold: float,
+        crowd_ioa_threshold: float,
     ):
         super().__init__()
         if num_classes < 2:
@@ -54,7 +56,7 @@ class SSDLite(nn.Module):
         self.postprocessor = postprocessor
         self.iou_threshold = iou_threshold
         self.crowd_ioa_threshold = crowd_ioa_threshold
-        self.grid_sizes = self._grid_sizes()
+        self.grid_sizes = backbone.grid_sizes(self.image_size)
         num_anchors = anchor_generator.num_anchors_per_location(len(self.grid_sizes))
         self.head = SSDLiteHead(backbone.out_channels, num_anchors, num_classes, BatchNorm2d)
         truncated_normal_init(self.head)
@@ -62,15 +64,6 @@ class SSDLite(nn.Module):
         # NHWC weights and inputs: depthwise convolutions and their gradients run faster
         # in it (a CPU training step 1.4x, batch-8 inference 1.4x).
         self.to(memory_format=torch.channels_last)
-
-    @torch.no_grad()
-    def _grid_sizes(self) -> list[tuple[int, int]]:
-        """(rows, cols) of each feature map at `image_size`, from one dummy pass."""
-        was_training = self.backbone.training
-        self.backbone.eval()
-        feature_maps = self.backbone(torch.zeros(1, 3, *self.image_size))
-        self.backbone.train(was_training)
-        return [tuple(f.shape[-2:]) for f in feature_maps]
 
     def forward(self, images: Tensor) -> tuple[Tensor, Tensor]:
         """Raw predictions for every anchor.
@@ -81,7 +74,8 @@ class SSDLite(nn.Module):
         Returns:
             cls_logits Tensor[B, A, C] and bbox_regression Tensor[B, A, 4] (offsets).
         """
-        self.check_images(images)
+        if not torch.jit.is_tracing():  # Python-side checks; an export traces tensor operations only
+            self.check_images(images)
         outputs = self.head(self.backbone(images.contiguous(memory_format=torch.channels_last)))
         return outputs["cls_logits"], outputs["bbox_regression"]
 

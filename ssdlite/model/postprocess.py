@@ -73,17 +73,18 @@ class Postprocessor:
             Per image, a dict of "boxes" Tensor[K, 4] xyxy pixels, "scores"
             Tensor[K] and "labels" Tensor[K] int64 in 1..C-1, best score first.
         """
-        scores = self.class_scores(cls_logits)  # (B, A, K)
-        boxes = clip_boxes_to_image(self.box_coder.decode(bbox_regression, anchors), image_size)  # (B, A, 4)
         detections = []
-        for index in range(scores.shape[0]):
-            detection = self.select(boxes[index], scores[index])
+        for index in range(cls_logits.shape[0]):
+            detection = self.detect(cls_logits[index], bbox_regression[index], anchors, image_size)
             if orig_sizes is not None:
-                (orig_h, orig_w), (input_h, input_w) = orig_sizes[index], image_size
-                scale = detection["boxes"].new_tensor([orig_w / input_w, orig_h / input_h] * 2)
-                detection["boxes"] = detection["boxes"] * scale
+                detection["boxes"] = scale_boxes(detection["boxes"], image_size, orig_sizes[index])
             detections.append(detection)
         return detections
+
+    def detect(self, cls_logits: Tensor, bbox_regression: Tensor, anchors: Tensor, image_size: tuple[int, int]) -> dict[str, Tensor]:
+        """Detections of one image: cls_logits Tensor[A, C], bbox_regression Tensor[A, 4]; boxes in input pixels."""
+        boxes = clip_boxes_to_image(self.box_coder.decode(bbox_regression, anchors), image_size)  # (A, 4)
+        return self.select(boxes, self.class_scores(cls_logits))
 
     def select(self, boxes: Tensor, scores: Tensor) -> dict[str, Tensor]:
         """Top-k, threshold and NMS for one image: boxes Tensor[A, 4], scores Tensor[A, K]."""
@@ -103,3 +104,9 @@ class Postprocessor:
         kept = batched_nms(candidate_boxes, top_scores, classes, self.nms_iou_threshold)
         kept = kept[: self.max_detections_per_image]
         return {"boxes": candidate_boxes[kept], "scores": top_scores[kept], "labels": column_labels[classes[kept]]}
+
+
+def scale_boxes(boxes: Tensor, from_size: tuple[int, int], to_size: tuple[int, int]) -> Tensor:
+    """xyxy pixel boxes of an image of `from_size` (H, W), in the pixels of the same image at `to_size` (H, W)."""
+    (from_h, from_w), (to_h, to_w) = from_size, to_size
+    return boxes * boxes.new_tensor([to_w / from_w, to_h / from_h] * 2)

@@ -22,8 +22,10 @@ from torchvision.models.detection import ssdlite320_mobilenet_v3_large
 
 from ssdlite.inference.benchmark import size
 from ssdlite.model.build import build_model
+from ssdlite.model.postprocess import scale_boxes
 from ssdlite.config import Config, DataConfig
-from ssdlite.data.build import build_dataset, collate
+from ssdlite.data.batch import collate
+from ssdlite.data.build import build_dataset
 from ssdlite.data.synthetic import make_synthetic_dataset
 from ssdlite.evaluation import STAT_NAMES, evaluate_model
 from ssdlite.training.optim import build_optimizer, warmup_cosine_factor
@@ -146,10 +148,8 @@ class TorchvisionDetector(nn.Module):
             "scores" Tensor[K], "labels" Tensor[K] in 1..C-1.
         """
         detections = self.detector(list((images + 1) / 2))
-        input_height, input_width = images.shape[-2:]
-        for detection, (height, width) in zip(detections, orig_sizes):
-            scale = torch.tensor([width / input_width, height / input_height] * 2, device=images.device)
-            detection["boxes"] = detection["boxes"] * scale
+        for detection, orig_size in zip(detections, orig_sizes):
+            detection["boxes"] = scale_boxes(detection["boxes"], tuple(images.shape[-2:]), orig_size)
         return detections
 
 
@@ -209,7 +209,7 @@ def run_torchvision(data: DataConfig, minutes: float, peak_lr: float, seed: int 
     start = time.perf_counter()
     images_seen = train_torchvision(model, build_dataset(data, "train", TORCHVISION_SIZE), 60 * minutes, peak_lr)
     val_set = build_dataset(data, "val", TORCHVISION_SIZE)
-    metrics, _ = evaluate_model(model.eval(), val_set, DRIVING_CLASSES, num_workers=TORCHVISION_NUM_WORKERS)
+    metrics = evaluate_model(model.eval(), val_set, num_workers=TORCHVISION_NUM_WORKERS).metrics
     return {
         "name": TORCHVISION_NAME,
         "input": list(TORCHVISION_SIZE),

@@ -87,10 +87,10 @@ class RunPlots(L.Callback):
     def on_validation_end(self, trainer, pl_module) -> None:
         if not trainer.is_global_zero or pl_module.last_eval is None or trainer.sanity_checking:
             return
-        metrics, cocoeval, _ = pl_module.last_eval
-        plots.plot_class_ap(metrics, self.plot_dir / "class_ap.png")
-        if cocoeval is not None:
-            plots.plot_precision_recall(cocoeval, pl_module.class_names, self.plot_dir / "precision_recall.png")
+        evaluation = pl_module.last_eval
+        plots.plot_class_ap(evaluation.metrics, self.plot_dir / "class_ap.png")
+        if evaluation.cocoeval is not None:
+            plots.plot_precision_recall(evaluation.cocoeval, pl_module.class_names, self.plot_dir / "precision_recall.png")
         if pl_module.val_examples:
             plots.plot_predictions(pl_module.val_examples, pl_module.class_names, self.plot_dir / "predictions.png")
 

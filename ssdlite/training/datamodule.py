@@ -8,7 +8,8 @@ import lightning as L
 from torch.utils.data import DataLoader, DistributedSampler
 
 from ssdlite.config import DataConfig
-from ssdlite.data.build import build_dataset, collate
+from ssdlite.data.batch import collate
+from ssdlite.data.build import build_dataset
 from ssdlite.data.synthetic import make_synthetic_dataset
 
 

@@ -8,7 +8,9 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
+
+from ssdlite.data.batch import original_sizes  # noqa: E402
+from ssdlite.model.postprocess import scale_boxes  # noqa: E402
 
 
 def plot_curves(metrics_csv: Path, out: Path) -> None:
@@ -70,10 +72,9 @@ def plot_predictions(examples, class_names: tuple[str, ...], out: Path, min_scor
         ax.imshow(((image.permute(1, 2, 0).float() + 1) * 127.5).clamp(0, 255).byte().numpy())
         for box in target["boxes"].tolist():
             _draw_box(ax, box, "lime")
-        orig_h, orig_w = (int(v) for v in target["orig_size"])
-        scale = torch.tensor([width / orig_w, height / orig_h] * 2)
         keep = detection["scores"] >= min_score
-        for box, score, label in zip(detection["boxes"][keep] * scale, detection["scores"][keep], detection["labels"][keep]):
+        boxes = scale_boxes(detection["boxes"][keep].cpu(), original_sizes([target])[0], (height, width))
+        for box, score, label in zip(boxes, detection["scores"][keep], detection["labels"][keep]):
             _draw_box(ax, box.tolist(), "red")
             ax.text(box[0], box[1], f"{class_names[int(label) - 1]} {score:.2f}", color="white", fontsize=7, backgroundcolor="red")
     _save(fig, out)

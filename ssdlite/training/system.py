@@ -5,13 +5,13 @@ import math
 
 import lightning as L
 import torch
-import torch.distributed as dist
 from lightning.pytorch.callbacks import Timer
 from torch.optim.lr_scheduler import LambdaLR
 
 from ssdlite.model.build import build_model
 from ssdlite.config import from_dict
-from ssdlite.evaluation import evaluate_coco, merge_images, to_coco_results
+from ssdlite.data.batch import image_ids, original_sizes
+from ssdlite.evaluation import CocoEvaluation, CocoEvaluator
 from ssdlite.training.optim import build_ema, build_optimizer, warmup_cosine_factor
 from ssdlite.training.plan import RunPlan, plan_run
 
@@ -41,8 +41,8 @@ class DetectionSystem(L.LightningModule):
         train = self.config.train
         self.ema = build_ema(self.model, train.ema_decay) if train.ema else None
         self.consecutive_bad_steps = 0
-        self.val_results: list[tuple[int, list[dict]]] = []
-        self.last_eval = None  # (metrics, cocoeval) of the latest validation, for plots
+        self.evaluator: CocoEvaluator | None = None  # made for the validation set when it first runs
+        self.last_eval: CocoEvaluation | None = None  # the latest validation's, for plots
         self.val_examples = []  # a few (image, detections, target) for the prediction grid
 
     @property
@@ -66,11 +66,11 @@ class DetectionSystem(L.LightningModule):
 
     def _skip_step(self, targets) -> None:
         self.consecutive_bad_steps += 1
-        image_ids = [int(t["image_id"]) for t in targets]
-        log.warning("non-finite loss at step %d; skipped the batch with image ids %s", self.global_step, image_ids)
+        ids = image_ids(targets)
+        log.warning("non-finite loss at step %d; skipped the batch with image ids %s", self.global_step, ids)
         if self.consecutive_bad_steps >= self.config.train.max_bad_steps:
             raise NonFiniteLossError(
-                f"{self.consecutive_bad_steps} non-finite losses in a row (last batch: image ids {image_ids}); "
+                f"{self.consecutive_bad_steps} non-finite losses in a row (last batch: image ids {ids}); "
                 "lower train.lr, raise train.warmup_steps or check the data"
             )
         return None
@@ -79,36 +79,28 @@ class DetectionSystem(L.LightningModule):
         if self.ema is not None:
             self.ema.update_parameters(self.model)
 
+    def on_validation_epoch_start(self) -> None:
+        if self.evaluator is None:
+            self.evaluator = CocoEvaluator.for_dataset(self.trainer.datamodule.val_set)
+        self.evaluator.reset()
+
     def validation_step(self, batch, batch_idx) -> None:
         images, targets = batch
         model = self.eval_model
         cls_logits, bbox_regression = model(images)
         losses = model.loss(cls_logits, bbox_regression, targets)
         self.log("val/loss", losses["loss"], batch_size=images.shape[0], sync_dist=True)
-        orig_sizes = [tuple(int(v) for v in t["orig_size"]) for t in targets]
-        detections = model.postprocess(cls_logits, bbox_regression, orig_sizes)
-        dataset = self.trainer.datamodule.val_set
-        for detection, target in zip(detections, targets):
-            image_id = int(target["image_id"])
-            self.val_results.append((image_id, to_coco_results([detection], [image_id], dataset.label_to_category_id)))
+        detections = model.postprocess(cls_logits, bbox_regression, original_sizes(targets))
+        self.evaluator.update(detections, image_ids(targets))
         if batch_idx == 0:
             self.val_examples = [(images[i].cpu(), detections[i], targets[i]) for i in range(min(8, len(targets)))]
 
     def on_validation_epoch_end(self) -> None:
-        per_image = self.val_results
-        if dist.is_available() and dist.is_initialized():
-            gathered = [None] * dist.get_world_size()
-            dist.all_gather_object(gathered, per_image)
-            per_image = [item for rank_items in gathered for item in rank_items]
-        results, image_ids = merge_images(per_image)
-        dataset = self.trainer.datamodule.val_set
-        category_ids = [dataset.label_to_category_id[k] for k in range(1, len(self.class_names) + 1)]
-        metrics, cocoeval = evaluate_coco(dataset.coco, results, image_ids, category_ids, self.class_names)
-        # Every rank computed the same numbers from the same gathered results.
-        self.log_dict({f"val/{name}": value for name, value in metrics.items()}, rank_zero_only=False)
-        self.log("val/num_images", float(len(image_ids)))
-        self.last_eval = (metrics, cocoeval, results)
-        self.val_results = []
+        # Every rank gathers every rank's images and computes the same numbers.
+        evaluation = self.evaluator.compute()
+        self.log_dict({f"val/{name}": value for name, value in evaluation.metrics.items()}, rank_zero_only=False)
+        self.log("val/num_images", float(evaluation.num_images))
+        self.last_eval = evaluation
 
     def configure_optimizers(self):
         train = self.config.train

@@ -7,7 +7,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from ssdlite.config import DataConfig
-from ssdlite.data.build import DataNotFoundError, build_dataset, collate
+from ssdlite.data.batch import collate
+from ssdlite.data.build import DataNotFoundError, build_dataset
 from coco_files import ann, write_coco
 from ssdlite.data.coco import CocoDetection, DatasetError
 

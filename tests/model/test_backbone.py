@@ -4,23 +4,24 @@ import pytest
 import torch
 from torchvision.models import mobilenet_v2
 
-from ssdlite.model.backbone import build_backbone
+from ssdlite.config import ModelConfig
+from ssdlite.model.build import build_backbone
 
 
 def test_feature_maps_channels_and_strides():
-    backbone = build_backbone().eval()
+    backbone = build_backbone(ModelConfig()).eval()
     maps = backbone(torch.zeros(1, 3, 300, 300))
     assert [m.shape[1] for m in maps] == [576, 1280, 512, 256, 256, 128] == backbone.out_channels
     assert [m.shape[-1] for m in maps] == [19, 10, 5, 3, 2, 1]
 
 
 def test_width_multiplier_scales_every_map():
-    backbone = build_backbone(width_mult=0.5)
+    backbone = build_backbone(ModelConfig(width_mult=0.5))
     assert backbone.out_channels == [288, 1280, 256, 128, 128, 64]
 
 
 def test_bn_settings_of_the_tf_reference():
-    bns = [m for m in build_backbone().modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    bns = [m for m in build_backbone(ModelConfig()).modules() if isinstance(m, torch.nn.BatchNorm2d)]
     assert {(m.eps, m.momentum) for m in bns} == {(1e-3, 0.03)}
 
 
@@ -30,7 +31,7 @@ def test_loads_a_torchvision_state_dict(tmp_path, caplog):
     path = tmp_path / "mobilenet_v2.pth"
     torch.save(reference.state_dict(), path)
     with caplog.at_level(logging.INFO, logger="ssdlite.model.backbone"):
-        backbone = build_backbone(pretrained=str(path))
+        backbone = build_backbone(ModelConfig(pretrained_backbone=str(path)))
     assert "loaded 314 tensors" in caplog.text
     first_conv = backbone.stride16[0][0].weight
     assert torch.equal(first_conv, reference.features[0][0].weight)
@@ -43,18 +44,18 @@ def test_missing_keys_are_reported(tmp_path, caplog):
     path = tmp_path / "partial.pth"
     torch.save(state_dict, path)
     with caplog.at_level(logging.WARNING, logger="ssdlite.model.backbone"):
-        build_backbone(pretrained=str(path))
+        build_backbone(ModelConfig(pretrained_backbone=str(path)))
     assert "1 missing keys" in caplog.text and "features.18.0.weight" in caplog.text
 
 
 def test_wrong_weights_are_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="neither a file nor a torchvision weights name"):
-        build_backbone(pretrained=str(tmp_path / "nope.pth"))
+        build_backbone(ModelConfig(pretrained_backbone=str(tmp_path / "nope.pth")))
     path = tmp_path / "other.pth"
     torch.save({"conv.weight": torch.zeros(1)}, path)
     with pytest.raises(ValueError, match="not a torchvision MobileNetV2 state_dict"):
-        build_backbone(pretrained=str(path))
+        build_backbone(ModelConfig(pretrained_backbone=str(path)))
     wide = tmp_path / "wide.pth"
     torch.save(mobilenet_v2(width_mult=1.4).state_dict(), wide)
     with pytest.raises(ValueError, match="width_mult"):
-        build_backbone(pretrained=str(wide))
+        build_backbone(ModelConfig(pretrained_backbone=str(wide)))
