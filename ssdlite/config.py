@@ -29,6 +29,16 @@ class ConfigError(ValueError):
     """A config file, key or value is wrong; the message names it."""
 
 
+# Closed choices, each checked at load time; the code that takes them uses the same types.
+ClsLoss = Literal["softmax", "focal"]  # "softmax": CE + hard negatives; "focal": sigmoid focal loss
+Scene = Literal["footage", "close"]
+Optimizer = Literal["sgd", "adamw"]  # SGD with momentum, or AdamW
+LrScaling = Literal["linear", "sqrt"]  # linear (Goyal et al.); sqrt suits Adam
+Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps"]
+Strategy = Literal["auto", "ddp", "ddp_spawn"]  # "ddp" for several devices
+Precision = Literal["auto", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"]
+
+
 @dataclass(slots=True)
 class ModelConfig:
     image_size: tuple[int, int] = (300, 300)  # network input (H, W); anchors follow it
@@ -52,7 +62,7 @@ class ModelConfig:
     # Matching and loss.
     iou_threshold: float = 0.5  # anchor IoU >= this with a box is a positive
     crowd_ioa_threshold: float = 0.5  # negatives this much inside a crowd region are ignored
-    cls_loss: Literal["softmax", "focal"] = "softmax"  # "softmax": CE + hard negatives; "focal": sigmoid focal loss
+    cls_loss: ClsLoss = "softmax"
     neg_pos_ratio: float = 3.0
     min_negatives_per_image: int = 3  # so images with no boxes still learn "background"
     # Post-processing. A low score threshold and 100 detections are what COCO mAP expects.
@@ -81,7 +91,7 @@ class DataConfig:
     synthetic_seed: int = 0
     # "footage": sizes as in dash-cam video (mostly far, small road users);
     # "close": the earlier look, nearly every object large.
-    synthetic_scene: Literal["footage", "close"] = "footage"
+    synthetic_scene: Scene = "footage"
     # Augmentation (training only).
     photometric: bool = True
     zoom_out_max: float = 4.0  # 1.0 disables zoom-out
@@ -93,12 +103,12 @@ class DataConfig:
 
 @dataclass(slots=True)
 class TrainConfig:
-    optimizer: Literal["sgd", "adamw"] = "sgd"  # SGD with momentum, or AdamW
+    optimizer: Optimizer = "sgd"
     # Peak learning rate for `base_batch_size` images per step. The run scales it to
     # its total batch (batch_size x devices x nodes) by `lr_scaling`; None: no scaling.
     lr: float = 0.015
     base_batch_size: int | None = None
-    lr_scaling: Literal["linear", "sqrt"] = "linear"  # linear (Goyal et al.); sqrt suits Adam
+    lr_scaling: LrScaling = "linear"
     momentum: float = 0.9
     weight_decay: float = 4e-5  # not applied to BN and biases
     warmup_steps: int = 500  # linear warmup, but never past max_warmup_fraction of the run
@@ -117,12 +127,11 @@ class TrainConfig:
 
 @dataclass(slots=True)
 class TrainerConfig:
-    accelerator: str = "auto"
+    accelerator: Accelerator = "auto"
     devices: int = 1
     num_nodes: int = 1
-    strategy: str = "auto"  # "ddp" for several devices
-    # "auto": "16-mixed" on a CUDA GPU, "32-true" elsewhere
-    precision: Literal["auto", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"] = "auto"
+    strategy: Strategy = "auto"
+    precision: Precision = "auto"  # "auto": "16-mixed" on a CUDA GPU, "32-true" elsewhere
     sync_batchnorm: bool = False
     log_every_n_steps: int = 10
     work_dir: str = "runs"  # run directories go under this unless --work-dir is given
@@ -233,7 +242,7 @@ def _parse_literal(text: str) -> Any:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):
         return text  # a bare string such as ddp or sgd
-    
+
 
 def _coerce(value: Any, hint: Any) -> Any:
     """Lists become tuples and ints become floats where the hint asks for them."""

@@ -6,6 +6,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ssdlite.config import DataConfig
+from ssdlite.data.coco import CocoDetection
+
 CATEGORIES = [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}, {"id": 7, "name": "train"}, {"id": 90, "name": "toothbrush"}]
 
 
@@ -24,3 +27,9 @@ def write_coco(root: Path, annotations: list[dict], num_images: int = 3, extra: 
 
 def ann(id, image_id, category_id, bbox, iscrowd=0):
     return {"id": id, "image_id": image_id, "category_id": category_id, "bbox": bbox, "area": bbox[2] * bbox[3], "iscrowd": iscrowd}
+
+
+def coco_dataset(images_dir: Path, annotation_file: Path, **settings) -> CocoDetection:
+    """A `CocoDetection` with no transform and the data config's settings, changed by `settings`."""
+    cfg = DataConfig(**settings)
+    return CocoDetection(images_dir, annotation_file, None, cfg.classes, cfg.keep_empty_images, cfg.max_bad_image_fraction)

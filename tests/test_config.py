@@ -103,3 +103,22 @@ def test_precision_auto_is_mixed_only_on_a_gpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert resolve_precision("auto", "auto") == "16-mixed"
     assert resolve_precision("auto", "cpu") == "32-true"
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("trainer.strategy", "dpp"),
+        ("trainer.accelerator", "tpu"),
+        ("trainer.precision", "fp16"),
+        ("model.cls_loss", "hinge"),
+        ("train.optimizer", "rmsprop"),
+        ("train.lr_scaling", "cube"),
+        ("data.synthetic_scene", "far"),
+    ],
+)
+def test_every_closed_choice_fails_at_load_time(tmp_path, key, value):
+    path = tmp_path / "bad.py"
+    path.write_text(f"from ssdlite.config import Config\nconfig = Config()\nconfig.{key} = {value!r}\n")
+    with pytest.raises(ConfigError, match=re.escape(f"{key} = {value!r}: expected one of")):
+        load_config(path)

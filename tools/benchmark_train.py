@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ssdlite.config import ConfigError, load_config
-from ssdlite.training.benchmark import format_table, run_training_benchmark
+from ssdlite.training.benchmark import TORCHVISION_LR, format_table, run_training_benchmark
 
 CONFIGS = Path(__file__).parents[1] / "configs"
 
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", default="data/benchmark_driving_seed1", help="the driving data's folder")
     parser.add_argument("--work-dir", default="runs/benchmark_train", help="run directories go under this")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
-    parser.add_argument("--tv-lr", type=float, default=3e-3, help="torchvision's peak AdamW learning rate")
+    parser.add_argument("--tv-lr", type=float, default=TORCHVISION_LR, help="torchvision's peak AdamW learning rate")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.minutes <= 0:

@@ -1,6 +1,7 @@
 """Datasets from a `DataConfig`."""
 
 from pathlib import Path
+from typing import Literal
 
 from ssdlite.config import DataConfig
 from ssdlite.data.coco import CocoDetection, DatasetError
@@ -17,7 +18,7 @@ class DataNotFoundError(DatasetError, FileNotFoundError):
     """Image folders or annotation files the config names are not on disk."""
 
 
-def build_dataset(cfg: DataConfig, split: str, image_size: tuple[int, int]) -> CocoDetection:
+def build_dataset(cfg: DataConfig, split: Literal["train", "val"], image_size: tuple[int, int]) -> CocoDetection:
     """The train (augmented) or val (resize only) split the config describes.
 
     Raises:

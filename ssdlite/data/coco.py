@@ -57,7 +57,7 @@ class CocoDetection(Dataset):
         annotation_file: COCO instances JSON.
         transform: called as `transform(image=HxWx3 uint8 RGB, bboxes=(N,4) xyxy,
             labels=(N,), iscrowd=(N,))`, returning the same keys with `image` a
-            Tensor[3, H, W] (see `ssdlite.data.transforms`).
+            Tensor[3, H, W] (see `ssdlite.data.transforms`); None: the image as a uint8 tensor.
         classes: category names to keep, in label order; None keeps every
             category, sorted by id.
         keep_empty_images: keep images left with no boxes (as background).
@@ -69,10 +69,10 @@ class CocoDetection(Dataset):
         self,
         images_dir: str | Path,
         annotation_file: str | Path,
-        transform=None,
-        classes: tuple[str, ...] | None = None,
-        keep_empty_images: bool = True,
-        max_bad_image_fraction: float = 0.01,
+        transform,
+        classes: tuple[str, ...] | None,
+        keep_empty_images: bool,
+        max_bad_image_fraction: float,
     ):
         self.images_dir = Path(images_dir)
         self.annotation_file = Path(annotation_file)

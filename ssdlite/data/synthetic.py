@@ -17,80 +17,28 @@ Two scenes:
 
 import json
 import time
-from dataclasses import dataclass
+import typing
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-CATEGORIES = (
-    {"id": 1, "name": "person", "supercategory": "person"},
-    {"id": 2, "name": "bicycle", "supercategory": "vehicle"},
-    {"id": 3, "name": "car", "supercategory": "vehicle"},
-    {"id": 4, "name": "motorcycle", "supercategory": "vehicle"},
-    {"id": 6, "name": "bus", "supercategory": "vehicle"},
-    {"id": 8, "name": "truck", "supercategory": "vehicle"},
-)
-# Height as a fraction of the image height for an object at the bottom edge, and width / height.
-SHAPES = {1: (0.50, 0.38), 2: (0.30, 1.6), 3: (0.32, 1.9), 4: (0.34, 1.7), 6: (0.62, 2.4), 8: (0.58, 2.1)}
-SCENES = ("footage", "close")
+from ssdlite.config import Scene
+from ssdlite.data.synthetic_drawing import CATEGORIES, ROAD_BOTTOM, SHAPES, SceneObject, draw_background, draw_object, random_colour
+
+SCENES = typing.get_args(Scene)
 MIN_SIDE = {"footage": 2, "close": 12}  # px: no object drawn smaller than this
 # px: visible boxes with a shorter side are not annotated. People are drawn about a
 # quarter as wide as tall, so 5 px keeps those from about 19 px tall.
 MIN_BOX_SIDE = {"footage": 5, "close": 4}
 MIN_VISIBLE = 0.25  # objects more occluded than this are drawn but not annotated
-ROAD_BOTTOM = (-0.15, 1.15)  # road edges on the bottom row, as fractions of the width
 # "footage": the road distance seen on the bottom row and the farthest road user, metres.
 NEAR_M, FAR_M = 5.0, 50.0
 FOOTAGE_MIX = {1: 0.3, 2: 0.1, 3: 0.3, 4: 0.1, 6: 0.08, 8: 0.12}  # category id: share of road users
 AT_SIDE = {1: 0.8, 2: 0.3, 3: 0.3, 4: 0.2, 6: 0.1, 8: 0.2}  # share on the pavement (people) or parked (vehicles)
 
 
-@dataclass
-class SceneObject:
-    category_id: int
-    x: float  # horizontal centre, pixels
-    ground_y: float  # where it touches the road, pixels
-    colour: tuple[int, int, int]
-    facing_left: bool
-
-
-def _rand_colour(rng: np.random.Generator, low: int = 30, high: int = 230) -> tuple[int, int, int]:
-    return tuple(int(v) for v in rng.integers(low, high, 3))
-
-
-def draw_background(rng: np.random.Generator, height: int, width: int) -> tuple[np.ndarray, int, int]:
-    """Sky, buildings, road with lane markings. Returns (BGR image, horizon row, vanishing point column)."""
-    horizon = int(height * rng.uniform(0.35, 0.5))
-    image = np.empty((height, width, 3), np.uint8)
-    sky_top, sky_bottom = np.array(_rand_colour(rng, 150, 255)), np.array(_rand_colour(rng, 120, 230))
-    ramp = np.linspace(0, 1, horizon)[:, None, None]
-    image[:horizon] = (sky_top * (1 - ramp) + sky_bottom * ramp).astype(np.uint8)
-    image[horizon:] = _rand_colour(rng, 60, 140)  # verges
-    for _ in range(rng.integers(4, 10)):  # buildings
-        w, h = int(rng.uniform(0.06, 0.2) * width), int(rng.uniform(0.1, 0.35) * height)
-        x = int(rng.uniform(-0.05, 0.95) * width)
-        colour = _rand_colour(rng, 60, 200)
-        cv2.rectangle(image, (x, horizon - h), (x + w, horizon), colour, -1)
-        window = tuple(max(0, c - 60) for c in colour)
-        for wy in range(horizon - h + 6, horizon - 8, 14):
-            for wx in range(x + 5, x + w - 8, 12):
-                cv2.rectangle(image, (wx, wy), (wx + 5, wy + 7), window, -1)
-    vanish_x = int(width * rng.uniform(0.4, 0.6))
-    left, right = ROAD_BOTTOM
-    road = np.array([[vanish_x - 4, horizon], [vanish_x + 4, horizon], [int(width * right), height], [int(width * left), height]])
-    cv2.fillPoly(image, [road], _rand_colour(rng, 70, 120))
-    for lane in (-0.45, 0.0, 0.45):  # dashed lines converging on the vanishing point
-        bottom_x = vanish_x + lane * width * 1.3
-        for t0 in np.arange(0.05, 1.0, 0.12):
-            t1 = t0 + 0.06
-            p0 = (int(vanish_x + (bottom_x - vanish_x) * t0), int(horizon + (height - horizon) * t0))
-            p1 = (int(vanish_x + (bottom_x - vanish_x) * t1), int(horizon + (height - horizon) * t1))
-            cv2.line(image, p0, p1, (235, 235, 235), max(1, int(4 * t1)))
-    return image, horizon, vanish_x
-
-
-def object_size(obj: SceneObject, horizon: int, height: int, scene: str) -> tuple[int, int]:
+def object_size(obj: SceneObject, horizon: int, height: int, scene: Scene) -> tuple[int, int]:
     """(height, width) in pixels: linear in the distance below the horizon (so 1 / distance on the road)."""
     relative_height, aspect = SHAPES[obj.category_id]
     depth = (obj.ground_y - horizon) / (height - horizon)
@@ -98,90 +46,7 @@ def object_size(obj: SceneObject, horizon: int, height: int, scene: str) -> tupl
     return h, max(MIN_SIDE[scene], int(h * aspect))
 
 
-def draw_object(obj: SceneObject, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """A (h, w) BGR patch and its mask for one object, side view."""
-    patch = np.zeros((h, w, 3), np.uint8)
-    mask = np.zeros((h, w), np.uint8)
-    for canvas, fill in ((patch, None), (mask, 255)):
-        _DRAW[obj.category_id](canvas, h, w, obj.colour if fill is None else (fill,) * 3, fill is not None)
-    if obj.facing_left:
-        patch, mask = patch[:, ::-1].copy(), mask[:, ::-1].copy()
-    return patch, mask
-
-
-def _wheels(img, h, w, radius, xs, colour, solid):
-    for x in xs:
-        cv2.circle(img, (int(x), h - radius - 1), radius, colour if solid else (20, 20, 20), -1)
-        if not solid:
-            cv2.circle(img, (int(x), h - radius - 1), max(1, radius // 2), (150, 150, 150), -1)
-
-
-def _person(img, h, w, colour, solid):
-    skin = colour if solid else (140, 170, 210)
-    head = max(2, h // 9)
-    cv2.circle(img, (w // 2, head + 1), head, skin, -1)
-    cv2.rectangle(img, (w // 5, 2 * head + 1), (4 * w // 5, int(h * 0.58)), colour, -1)
-    legs = colour if solid else tuple(c // 2 for c in colour)
-    cv2.rectangle(img, (w // 4, int(h * 0.58)), (w // 2 - 1, h - 1), legs, -1)
-    cv2.rectangle(img, (w // 2 + 1, int(h * 0.58)), (3 * w // 4, h - 1), legs, -1)
-
-
-def _bicycle(img, h, w, colour, solid):
-    radius = int(min(h * 0.36, w * 0.22))
-    thickness = max(1, radius // 4)
-    for x in (radius + 1, w - radius - 2):
-        cv2.circle(img, (x, h - radius - 1), radius, colour if solid else (25, 25, 25), thickness)
-    seat, bar = (int(w * 0.42), int(h * 0.3)), (int(w * 0.72), int(h * 0.18))
-    for p, q in (((radius + 1, h - radius - 1), seat), (seat, (int(w * 0.55), h - radius - 1)), ((int(w * 0.55), h - radius - 1), bar), (bar, (w - radius - 2, h - radius - 1)), (seat, bar)):
-        cv2.line(img, p, q, colour, thickness)
-    cv2.line(img, (int(w * 0.36), 1 + h // 20), (int(w * 0.5), 1 + h // 20), colour, thickness)
-
-
-def _motorcycle(img, h, w, colour, solid):
-    radius = int(min(h * 0.3, w * 0.2))
-    _wheels(img, h, w, radius, (radius + 1, w - radius - 2), colour, solid)
-    body = np.array([[int(w * 0.25), int(h * 0.62)], [int(w * 0.35), int(h * 0.3)], [int(w * 0.7), int(h * 0.25)], [int(w * 0.82), int(h * 0.55)], [int(w * 0.6), int(h * 0.72)]])
-    cv2.fillPoly(img, [body], colour)
-    cv2.rectangle(img, (int(w * 0.3), int(h * 0.18)), (int(w * 0.55), int(h * 0.3)), colour if solid else (30, 30, 30), -1)
-    cv2.line(img, (int(w * 0.78), 1), (int(w * 0.78), int(h * 0.3)), colour if solid else (40, 40, 40), max(1, h // 16))
-
-
-def _car(img, h, w, colour, solid):
-    radius = max(2, int(h * 0.2))
-    cv2.rectangle(img, (0, int(h * 0.42)), (w - 1, h - radius), colour, -1)
-    cabin = np.array([[int(w * 0.2), int(h * 0.44)], [int(w * 0.32), 0], [int(w * 0.72), 0], [int(w * 0.86), int(h * 0.44)]])
-    cv2.fillPoly(img, [cabin], colour)
-    if not solid:
-        glass = np.array([[int(w * 0.27), int(h * 0.4)], [int(w * 0.36), int(h * 0.08)], [int(w * 0.68), int(h * 0.08)], [int(w * 0.79), int(h * 0.4)]])
-        cv2.fillPoly(img, [glass], (90, 60, 40))
-        cv2.rectangle(img, (w - 4, int(h * 0.48)), (w - 1, int(h * 0.6)), (30, 30, 220), -1)
-    _wheels(img, h, w, radius, (w * 0.2, w * 0.8), colour, solid)
-
-
-def _bus(img, h, w, colour, solid):
-    radius = max(2, int(h * 0.12))
-    cv2.rectangle(img, (0, 0), (w - 1, h - radius), colour, -1)
-    if not solid:
-        for x in range(int(w * 0.04), int(w * 0.92), max(4, w // 9)):
-            cv2.rectangle(img, (x, int(h * 0.12)), (x + max(2, w // 12), int(h * 0.45)), (100, 70, 50), -1)
-        cv2.rectangle(img, (int(w * 0.9), int(h * 0.12)), (w - 3, int(h * 0.8)), (60, 50, 40), -1)
-    _wheels(img, h, w, radius, (w * 0.15, w * 0.82), colour, solid)
-
-
-def _truck(img, h, w, colour, solid):
-    radius = max(2, int(h * 0.13))
-    cargo = colour if solid else (205, 205, 205)
-    cv2.rectangle(img, (0, 0), (int(w * 0.7), h - 2 * radius), cargo, -1)
-    cv2.rectangle(img, (int(w * 0.72), int(h * 0.3)), (w - 1, h - radius), colour, -1)
-    if not solid:
-        cv2.rectangle(img, (int(w * 0.8), int(h * 0.36)), (w - 4, int(h * 0.55)), (90, 60, 40), -1)
-    _wheels(img, h, w, radius, (w * 0.12, w * 0.55, w * 0.86), colour, solid)
-
-
-_DRAW = {1: _person, 2: _bicycle, 3: _car, 4: _motorcycle, 6: _bus, 8: _truck}
-
-
-def sample_objects(rng: np.random.Generator, horizon: int, vanish_x: int, height: int, width: int, scene: str) -> list[SceneObject]:
+def sample_objects(rng: np.random.Generator, horizon: int, vanish_x: int, height: int, width: int, scene: Scene) -> list[SceneObject]:
     """The road users of one scene (a few scenes have none), sorted far to near.
 
     Args:
@@ -213,7 +78,7 @@ def _footage_objects(rng: np.random.Generator, horizon: int, vanish_x: int, heig
                 category_id=int(category_id),
                 x=float(vanish_x + scale * offset),
                 ground_y=float(horizon + scale * (height - horizon)),
-                colour=_rand_colour(rng),
+                colour=random_colour(rng),
                 facing_left=bool(rng.random() < 0.5),
             )
         )
@@ -241,7 +106,7 @@ def _close_objects(rng: np.random.Generator, horizon: int, height: int, width: i
             category_id=int(rng.choice(ids)),
             x=float(rng.uniform(0.05, 0.95) * width),
             ground_y=float(horizon + rng.uniform(0.12, 1.0) ** 0.8 * (height - horizon)),
-            colour=_rand_colour(rng),
+            colour=random_colour(rng),
             facing_left=bool(rng.random() < 0.5),
         )
         for _ in range(count)
@@ -250,7 +115,7 @@ def _close_objects(rng: np.random.Generator, horizon: int, height: int, width: i
 
 
 def render_scene(
-    background: np.ndarray, horizon: int, objects: list[SceneObject], scene: str
+    background: np.ndarray, horizon: int, objects: list[SceneObject], scene: Scene
 ) -> tuple[np.ndarray, list[tuple[int, list[float]]]]:
     """Draw objects far to near. Returns (BGR image, [(category_id, [x, y, w, h])]) of the visible ones.
 
@@ -299,7 +164,7 @@ def photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def make_image(
-    seed: int, index: int, image_size: tuple[int, int], scene: str
+    seed: int, index: int, image_size: tuple[int, int], scene: Scene
 ) -> tuple[np.ndarray, list[tuple[int, list[float]]]]:
     """One scene, determined by (seed, index, scene): (H, W, 3) BGR image, [(category_id, xywh pixels)]."""
     rng = np.random.default_rng([seed, index])
@@ -311,7 +176,7 @@ def make_image(
 
 
 def write_split(
-    out_dir: Path, split: str, num_images: int, seed: int, first_index: int, image_size: tuple[int, int], scene: str
+    out_dir: Path, split: str, num_images: int, seed: int, first_index: int, image_size: tuple[int, int], scene: Scene
 ) -> Path:
     """JPEGs in out_dir/split and COCO JSON in out_dir/annotations/split.json."""
     (out_dir / split).mkdir(parents=True, exist_ok=True)
@@ -333,7 +198,7 @@ def write_split(
 
 
 def write_clip(
-    path: Path, seed: int, image_size: tuple[int, int], scene: str, num_frames: int = 48, fps: int = 12
+    path: Path, seed: int, image_size: tuple[int, int], scene: Scene, num_frames: int = 48, fps: int = 12
 ) -> Path:
     """An MP4 of objects approaching on a fixed road (mp4v codec)."""
     rng = np.random.default_rng([seed, 10**6])
@@ -354,7 +219,7 @@ def write_clip(
 
 
 def make_synthetic_dataset(
-    out_dir: str | Path, num_train: int, num_val: int, seed: int = 0, image_size: tuple[int, int] = (360, 640), scene: str = "footage"
+    out_dir: str | Path, num_train: int, num_val: int, seed: int, scene: Scene, image_size: tuple[int, int] = (360, 640)
 ) -> dict[str, Path]:
     """Generate the built-in driving dataset.
 
@@ -380,7 +245,7 @@ def make_synthetic_dataset(
 
 
 def images_per_second(
-    num_images: int = 100, seed: int = 0, image_size: tuple[int, int] = (360, 640), scene: str = "footage"
+    num_images: int, seed: int, scene: Scene, image_size: tuple[int, int] = (360, 640)
 ) -> float:
     """Generation speed including JPEG encoding, on this process's one core."""
     start = time.perf_counter()

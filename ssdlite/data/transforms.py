@@ -37,7 +37,7 @@ class ZoomOut(DualTransform):
     Makes objects smaller, so the detector sees more small objects (SSD's "expand").
     """
 
-    def __init__(self, max_scale: float = 4.0, fill: tuple[int, int, int] = MEAN_PIXEL, p: float = 0.5):
+    def __init__(self, max_scale: float, fill: tuple[int, int, int] = MEAN_PIXEL, p: float = 0.5):
         super().__init__(p=p)
         self.max_scale = max_scale
         self.fill = fill
@@ -125,13 +125,14 @@ def _bbox_params() -> A.BboxParams:
 
 
 def train_transform(
-    image_size: tuple[int, int],
-    photometric: bool = True,
-    zoom_out_max: float = 4.0,
-    min_iou_crop: bool = True,
-    hflip: bool = True,
+    image_size: tuple[int, int], photometric: bool, zoom_out_max: float, min_iou_crop: bool, hflip: bool
 ) -> A.Compose:
-    """The SSD training pipeline, ending in a normalised Tensor[3, H, W] at `image_size` (H, W)."""
+    """The SSD training pipeline, ending in a normalised Tensor[3, H, W] at `image_size` (H, W).
+
+    Args:
+        photometric, min_iou_crop, hflip: include that step.
+        zoom_out_max: the largest zoom-out canvas, in image sides; 1 leaves zoom-out out.
+    """
     steps = []
     if photometric:
         # SSD's distortion: brightness +-32/255, contrast and saturation 0.5-1.5, hue +-18 degrees.

@@ -134,13 +134,14 @@ def measure_torchvision(images: dict[int, torch.Tensor], targets: list[dict], wa
 def measure_data(num_images: int, image_size: tuple[int, int], folder: Path) -> dict:
     """The training input pipeline (decode, augment, resize, collate) in one process,
     on built-in driving images (640x360 JPEGs), and the generator that makes them."""
-    paths = make_synthetic_dataset(folder, num_images, 1, seed=0)
-    cfg = DataConfig(train_images=str(paths["train_images"]), train_annotations=str(paths["train_annotations"]))
+    cfg = DataConfig()  # the built-in data as a config makes it
+    paths = make_synthetic_dataset(folder, num_images, 1, cfg.synthetic_seed, cfg.synthetic_scene)
+    cfg.train_images, cfg.train_annotations = str(paths["train_images"]), str(paths["train_annotations"])
     dataset = build_dataset(cfg, "train", image_size)
     loader = torch.utils.data.DataLoader(dataset, batch_size=16, num_workers=0, collate_fn=collate, shuffle=True)
     start = time.perf_counter()
     count = sum(len(images) for images, _ in loader)
-    return {"train_pipeline_img_s": count / (time.perf_counter() - start), "synthetic_generator_img_s": images_per_second(num_images)}
+    return {"train_pipeline_img_s": count / (time.perf_counter() - start), "synthetic_generator_img_s": images_per_second(num_images, cfg.synthetic_seed, cfg.synthetic_scene)}
 
 
 def run_benchmark(model_config: ModelConfig, threads: int | None = None, quick: bool = False) -> dict:

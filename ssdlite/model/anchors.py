@@ -28,9 +28,9 @@ class AnchorGenerator:
 
     def __init__(
         self,
-        min_scale: float = 0.2,
-        max_scale: float = 0.95,
-        aspect_ratios: tuple[float, ...] = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0),
+        min_scale: float,
+        max_scale: float,
+        aspect_ratios: tuple[float, ...],
         reduce_boxes_in_lowest_layer: bool = True,
         stride8_scale: float | None = None,
     ):

@@ -20,10 +20,10 @@ class BoxCoder:
     """Encodes boxes as offsets from anchors and decodes them back.
 
     Args:
-        weights: (wx, wy, ww, wh) multipliers of the four offsets.
+        weights: (wx, wy, ww, wh) multipliers of the four offsets, e.g. TF SSD's (10, 10, 5, 5).
     """
 
-    def __init__(self, weights: tuple[float, float, float, float] = (10.0, 10.0, 5.0, 5.0)):
+    def __init__(self, weights: tuple[float, float, float, float]):
         self.weights = tuple(float(w) for w in weights)
 
     def encode(self, boxes: Tensor, anchors: Tensor) -> Tensor:

@@ -10,7 +10,7 @@ from ssdlite.model.backbone import SSDLiteBackbone, mobilenet_v2_features
 from ssdlite.model.box_coder import BoxCoder
 from ssdlite.model.detector import SSDLite
 from ssdlite.model.losses import FocalLoss, HardNegativeLoss
-from ssdlite.model.postprocess import Postprocessor
+from ssdlite.model.postprocess import Postprocessor, ScoreActivation
 
 
 def build_backbone(cfg: ModelConfig) -> SSDLiteBackbone:
@@ -35,7 +35,7 @@ def build_loss(cfg: ModelConfig) -> HardNegativeLoss | FocalLoss:
     raise ConfigError(f"model.cls_loss must be 'softmax' or 'focal', got {cfg.cls_loss!r}")
 
 
-def build_postprocessor(cfg: ModelConfig, score_activation: str) -> Postprocessor:
+def build_postprocessor(cfg: ModelConfig, score_activation: ScoreActivation) -> Postprocessor:
     """Decoding, thresholds and NMS; `score_activation` is the loss's ("softmax" or "sigmoid")."""
     return Postprocessor(
         BoxCoder(cfg.box_coder_weights),

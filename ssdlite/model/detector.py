@@ -7,8 +7,8 @@ from torchvision.models.detection.ssdlite import SSDLiteHead
 from ssdlite.model.anchors import AnchorGenerator
 from ssdlite.model.backbone import BatchNorm2d, SSDLiteBackbone, truncated_normal_init
 from ssdlite.model.box_coder import BoxCoder
-from ssdlite.model.losses import IGNORE_LABEL, FocalLoss, HardNegativeLoss
-from ssdlite.model.matcher import BACKGROUND, IGNORE, match_anchors
+from ssdlite.model.losses import FocalLoss, HardNegativeLoss
+from ssdlite.model.matcher import IGNORE, match_anchors
 from ssdlite.model.postprocess import Postprocessor
 
 
@@ -98,7 +98,7 @@ class SSDLite(nn.Module):
 
     @torch.no_grad()
     def match(self, targets: list[dict[str, Tensor]]) -> tuple[Tensor, Tensor]:
-        """Per-anchor class targets Tensor[B, A] (0 background, `IGNORE_LABEL`) and box offsets Tensor[B, A, 4]."""
+        """Per-anchor class targets Tensor[B, A] (0 background, 1..K, `IGNORE`) and box offsets Tensor[B, A, 4]."""
         cls_targets, box_targets = [], []
         for target in targets:
             boxes, labels = target["boxes"].float(), target["labels"]
@@ -108,7 +108,7 @@ class SSDLite(nn.Module):
             if boxes.shape[0] == 0:  # nothing to index: every anchor is background or ignored
                 boxes, labels, gt_index = self.anchors[:1], labels.new_zeros(1), torch.zeros_like(matched)
             classes = torch.where(matched >= 0, labels[gt_index], 0)
-            classes[matched == IGNORE] = IGNORE_LABEL
+            classes[matched == IGNORE] = IGNORE
             cls_targets.append(classes)
             box_targets.append(self.box_coder.encode(boxes[gt_index], self.anchors))
         return torch.stack(cls_targets), torch.stack(box_targets)

@@ -1,9 +1,9 @@
 """Classification and box losses over matched anchors.
 
-Both losses take the same batched targets, made by `SSDLite.loss`:
+Both losses take the same batched targets, made by `SSDLite.match`:
 `cls_targets` Tensor[B, A] int64 with 0 = background, 1..K = class, and
-`IGNORE_LABEL` for anchors that count neither way; `box_targets` Tensor[B, A, 4]
-encoded offsets, read only where `cls_targets > 0`.
+`IGNORE` (the matcher's) for anchors that count neither way; `box_targets`
+Tensor[B, A, 4] encoded offsets, read only where `cls_targets > 0`.
 """
 
 import torch
@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torchvision.ops import sigmoid_focal_loss
 
-IGNORE_LABEL = -1
+from ssdlite.model.matcher import IGNORE
 
 
 def box_loss(bbox_regression: Tensor, box_targets: Tensor, positive: Tensor) -> Tensor:
@@ -29,7 +29,7 @@ class HardNegativeLoss:
 
     score_activation = "softmax"
 
-    def __init__(self, neg_pos_ratio: float = 3.0, min_negatives_per_image: int = 3):
+    def __init__(self, neg_pos_ratio: float, min_negatives_per_image: int):
         self.neg_pos_ratio = neg_pos_ratio
         self.min_negatives_per_image = min_negatives_per_image
 
@@ -70,7 +70,7 @@ class FocalLoss:
 
     def __call__(self, cls_logits: Tensor, bbox_regression: Tensor, cls_targets: Tensor, box_targets: Tensor) -> dict:
         num_classes = cls_logits.shape[-1]
-        valid = cls_targets != IGNORE_LABEL
+        valid = cls_targets != IGNORE
         positive = cls_targets > 0
         one_hot = F.one_hot(cls_targets.clamp(min=0), num_classes)[..., 1:].to(cls_logits.dtype)  # (B, A, K)
         normaliser = positive.sum().clamp(min=1)

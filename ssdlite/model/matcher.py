@@ -4,7 +4,9 @@ import torch
 from torch import Tensor
 from torchvision.ops import box_area, box_iou
 
-# Values of a match vector besides ground-truth indices >= 0.
+# Values of a match vector besides ground-truth indices >= 0 (as torchvision's
+# `Matcher.BELOW_LOW_THRESHOLD`). IGNORE also marks ignored anchors in the class
+# targets the losses take, where labels are 0 (background) and 1..K.
 BACKGROUND = -1  # a negative: trains as class 0
 IGNORE = -2  # neither positive nor negative (mostly inside a crowd region)
 
@@ -29,8 +31,8 @@ def match_anchors(
     anchors: Tensor,
     gt_boxes: Tensor,
     gt_iscrowd: Tensor,
-    iou_threshold: float = 0.5,
-    crowd_ioa_threshold: float = 0.5,
+    iou_threshold: float,
+    crowd_ioa_threshold: float,
 ) -> Tensor:
     """Match each anchor to a ground-truth box, the background, or nothing.
 

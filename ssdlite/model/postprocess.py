@@ -1,10 +1,14 @@
 """From raw head outputs to final detections per image."""
 
+from typing import Literal
+
 import torch
 from torch import Tensor
 from torchvision.ops import batched_nms, clip_boxes_to_image
 
 from ssdlite.model.box_coder import BoxCoder
+
+ScoreActivation = Literal["softmax", "sigmoid"]  # "softmax": column 0 is background
 
 
 class Postprocessor:
@@ -26,12 +30,12 @@ class Postprocessor:
     def __init__(
         self,
         box_coder: BoxCoder,
-        score_activation: str = "softmax",
-        score_threshold: float = 0.01,
-        topk_per_class: int = 100,
-        nms_iou_threshold: float = 0.6,
-        max_detections_per_image: int = 100,
-        max_candidates_per_image: int = 1000,
+        score_activation: ScoreActivation,
+        score_threshold: float,
+        topk_per_class: int,
+        nms_iou_threshold: float,
+        max_detections_per_image: int,
+        max_candidates_per_image: int,
         labels_to_keep: set[int] | None = None,
     ):
         if score_activation not in ("softmax", "sigmoid"):

@@ -90,32 +90,48 @@ def init_from_checkpoint(model: SSDLite, class_names: Sequence[str], path: str |
     if num_head_levels(source) != num_head_levels(target):  # model.stride8_map differs: levels shifted
         source = {key: value for key, value in source.items() if not key.startswith(HEAD_PREFIX)}
     predictors = set() if source_names == class_names else class_predictor_keys(model)
-    label_pairs = shared_labels(source_names, class_names)
-    new_state, loaded, remapped, reinitialised = {}, [], [], []
-    for key, fresh in target.items():
-        if key in predictors and key in source:
-            rows = remap_class_rows(fresh, source[key], label_pairs, model.num_classes, len(source_names) + 1)
-            if rows is not None:
-                new_state[key] = rows
-                remapped.append(key)
-                continue
-        elif key in source and source[key].shape == fresh.shape:
-            new_state[key] = source[key]
-            loaded.append(key)
-            continue
-        new_state[key] = fresh
-        reinitialised.append(key)
+    remap = {key: shared_labels(source_names, class_names) for key in predictors}
+    new_state, how = merge_states(target, source, remap, model.num_classes, len(source_names) + 1)
     model.load_state_dict(new_state)
     return TransferReport(
         path=str(path),
-        loaded=loaded,
-        remapped=remapped,
-        reinitialised=reinitialised,
+        loaded=[key for key in target if how[key] == "loaded"],
+        remapped=[key for key in target if how[key] == "remapped"],
+        reinitialised=[key for key in target if how[key] == "reinitialised"],
         dropped=[key for key in source if key not in target],
         classes_kept=[name for name in class_names if name in source_names],
         classes_new=[name for name in class_names if name not in source_names],
         classes_dropped=[name for name in source_names if name not in class_names],
     )
+
+
+def merge_states(
+    target: dict[str, Tensor],
+    source: dict[str, Tensor],
+    remap: dict[str, list[tuple[int, int]]],
+    num_classes: int,
+    source_num_classes: int,
+) -> tuple[dict[str, Tensor], dict[str, str]]:
+    """The model's new `state_dict`, and for each key whether it was "loaded", "remapped" or "reinitialised".
+
+    Args:
+        target: the model's fresh `state_dict`.
+        source: the checkpoint's weights.
+        remap: class predictor keys -> (target label, source label) pairs whose rows to copy.
+        num_classes, source_num_classes: outputs per anchor of the model and of the checkpoint.
+    """
+    new_state, how = {}, {}
+    for key, fresh in target.items():
+        new_state[key], how[key] = fresh, "reinitialised"
+        if key not in source:
+            continue
+        if key in remap:
+            rows = remap_class_rows(fresh, source[key], remap[key], num_classes, source_num_classes)
+            if rows is not None:
+                new_state[key], how[key] = rows, "remapped"
+        elif source[key].shape == fresh.shape:
+            new_state[key], how[key] = source[key], "loaded"
+    return new_state, how
 
 
 def check_architecture(path: str | Path, checkpoint: dict, source: dict[str, Tensor], target: dict[str, Tensor]) -> None:

@@ -38,6 +38,7 @@ TORCHVISION_NAME = "torchvision_ssdlite320_mobilenet_v3_large"
 TORCHVISION_SIZE = (320, 320)  # (H, W): torchvision resizes every input to this itself
 TORCHVISION_BATCH_SIZE = 16
 TORCHVISION_NUM_WORKERS = 2
+TORCHVISION_LR = 3e-3  # peak AdamW learning rate
 WARMUP_FRACTION = 0.05
 
 
@@ -222,7 +223,7 @@ def run_torchvision(data: DataConfig, minutes: float, peak_lr: float, seed: int 
 
 
 def run_training_benchmark(
-    recipes: dict[str, Config], minutes: float, data_dir: str | Path, work_dir: str | Path, threads: int | None = None, torchvision_lr: float = 3e-3
+    recipes: dict[str, Config], minutes: float, data_dir: str | Path, work_dir: str | Path, threads: int | None = None, torchvision_lr: float = TORCHVISION_LR
 ) -> dict:
     """Train each recipe, then torchvision's SSDLite, for `minutes` each, one after another, and score them.
 

@@ -66,7 +66,7 @@ class DetectionDataModule(L.LightningDataModule):
         seed: fixes the shuffling order of every epoch.
     """
 
-    def __init__(self, cfg: DataConfig, image_size: tuple[int, int], seed: int = 0):
+    def __init__(self, cfg: DataConfig, image_size: tuple[int, int], seed: int):
         super().__init__()
         self.cfg = cfg
         self.image_size = tuple(image_size)
@@ -77,7 +77,7 @@ class DetectionDataModule(L.LightningDataModule):
     def prepare_data(self) -> None:
         if self.cfg.synthetic and not Path(self.cfg.val_annotations).is_file():
             make_synthetic_dataset(
-                synthetic_root(self.cfg), self.cfg.synthetic_train_images, self.cfg.synthetic_val_images, self.cfg.synthetic_seed, scene=self.cfg.synthetic_scene
+                synthetic_root(self.cfg), self.cfg.synthetic_train_images, self.cfg.synthetic_val_images, self.cfg.synthetic_seed, self.cfg.synthetic_scene
             )
 
     def setup(self, stage: str) -> None:

@@ -1,15 +1,16 @@
 """Optimiser, learning-rate schedule and weight EMA for training."""
 
 import math
-from typing import Literal
 
 import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
+from ssdlite.config import LrScaling, Optimizer
+
 
 def build_optimizer(
-    model: nn.Module, name: Literal["sgd", "adamw"], lr: float, momentum: float, weight_decay: float
+    model: nn.Module, name: Optimizer, lr: float, momentum: float, weight_decay: float
 ) -> torch.optim.Optimizer:
     """SGD with momentum or AdamW; weight decay skips BN parameters and biases."""
     decay, no_decay = [], []
@@ -24,7 +25,7 @@ def build_optimizer(
     raise ValueError(f"train.optimizer must be 'sgd' or 'adamw', got {name!r}")
 
 
-def warmup_cosine_factor(step: int, progress: float, warmup_steps: int, max_warmup_fraction: float = 0.05) -> float:
+def warmup_cosine_factor(step: int, progress: float, warmup_steps: int, max_warmup_fraction: float) -> float:
     """Learning-rate multiplier: linear warmup, then cosine to 0 over the run.
 
     The warmup ends after `warmup_steps` or once `max_warmup_fraction` of the
@@ -46,7 +47,7 @@ def warmup_cosine_factor(step: int, progress: float, warmup_steps: int, max_warm
     return warmup * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def scaled_lr(lr: float, base_batch_size: int | None, total_batch_size: int, rule: str = "linear") -> float:
+def scaled_lr(lr: float, base_batch_size: int | None, total_batch_size: int, rule: LrScaling) -> float:
     """`lr` stated for `base_batch_size` images per step, scaled to `total_batch_size`.
 
     "linear" multiplies by the batch ratio (Goyal et al. 2017; mmdetection's

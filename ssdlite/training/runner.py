@@ -11,7 +11,7 @@ import torch
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-from ssdlite.config import Config, to_dict
+from ssdlite.config import Accelerator, Config, Precision, to_dict
 from ssdlite.training.callbacks import PlanReport, RunPlots, Throughput
 from ssdlite.training.datamodule import DetectionDataModule
 from ssdlite.training.system import DetectionSystem
@@ -72,7 +72,7 @@ def find_resume_checkpoint(resume: str | None, run_dir: Path) -> str | None:
     return resume
 
 
-def resolve_precision(precision: str, accelerator: str) -> str:
+def resolve_precision(precision: Precision, accelerator: Accelerator) -> Precision:
     """`auto`: mixed precision where the hardware has it (a CUDA GPU), full precision elsewhere."""
     if precision != "auto":
         return precision

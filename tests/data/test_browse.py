@@ -3,6 +3,7 @@ import json
 import cv2
 import numpy as np
 
+from coco_files import coco_dataset
 from ssdlite.data.browse import box_statistics
 from ssdlite.data.coco import CocoDetection
 
@@ -18,7 +19,7 @@ def tiny_dataset(root, boxes: list[tuple[int, list[float], int]]) -> CocoDetecti
     categories = [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}, {"id": 6, "name": "bus"}]
     path = root / "annotations.json"
     path.write_text(json.dumps({"images": [{"id": 1, "file_name": "1.png", "width": 128, "height": 112}], "annotations": annotations, "categories": categories}))
-    return CocoDetection(root / "images", path)
+    return coco_dataset(root / "images", path)
 
 
 def test_size_shares_follow_the_coco_area_ranges(tmp_path):

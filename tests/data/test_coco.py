@@ -9,11 +9,11 @@ from torch.utils.data import DataLoader
 from ssdlite.config import DataConfig
 from ssdlite.data.batch import collate
 from ssdlite.data.build import DataNotFoundError, build_dataset
-from coco_files import ann, write_coco
+from coco_files import ann, coco_dataset, write_coco
 from ssdlite.data.coco import CocoDetection, DatasetError
 
 def dataset(root: Path, annotations: list[dict], num_images: int = 3, **kwargs) -> CocoDetection:
-    return CocoDetection(root / "images", write_coco(root, annotations, num_images), transform=None, **kwargs)
+    return coco_dataset(root / "images", write_coco(root, annotations, num_images), **kwargs)
 
 
 def test_gapped_ids_map_to_contiguous_labels_and_back(tmp_path):
@@ -55,7 +55,7 @@ def test_every_problem_reported_at_once(tmp_path):
     data["images"].append({"id": 4, "file_name": "missing.png", "width": 100, "height": 80})
     path.write_text(json.dumps(data))
     with pytest.raises(DatasetError) as error:
-        CocoDetection(tmp_path / "images", path)
+        coco_dataset(tmp_path / "images", path)
     message = str(error.value)
     assert str(path) in message and "5 kinds of problem" in message
     assert "1 duplicate image ids, e.g. [2]" in message
@@ -69,18 +69,18 @@ def test_an_annotation_file_that_is_not_json_names_the_file(tmp_path):
     path = write_coco(tmp_path, [])
     path.write_text("{'images': [")  # Python, not JSON
     with pytest.raises(DatasetError, match=f"{path} cannot be read as JSON .*line 1 column 2"):
-        CocoDetection(tmp_path / "images", path)
+        coco_dataset(tmp_path / "images", path)
     path.write_text("[]")
     with pytest.raises(DatasetError, match=f"{path} holds a JSON list"):
-        CocoDetection(tmp_path / "images", path)
+        coco_dataset(tmp_path / "images", path)
     with pytest.raises(DatasetError, match=f"{tmp_path / 'images'} cannot be read as JSON"):  # a folder
-        CocoDetection(tmp_path / "images", tmp_path / "images")
+        coco_dataset(tmp_path / "images", tmp_path / "images")
 
 
 def test_a_record_without_a_needed_key_is_named(tmp_path):
     path = write_coco(tmp_path, [ann(1, 1, 1, [0, 0, 5, 5]), {"id": 2, "image_id": 1, "bbox": [0, 0, 5, 5]}])
     with pytest.raises(DatasetError, match=r"annotations\[1\] has no category_id; every entry of annotations needs id, image_id, category_id, bbox"):
-        CocoDetection(tmp_path / "images", path)
+        coco_dataset(tmp_path / "images", path)
 
 
 def test_degenerate_boxes_dropped_and_border_boxes_clipped(tmp_path, caplog):

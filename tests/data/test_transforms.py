@@ -25,7 +25,7 @@ def to_pixels(tensor) -> np.ndarray:
 
 @pytest.mark.parametrize("seed", range(12))
 def test_augmented_boxes_stay_inside_and_on_their_objects(seed):
-    transform = train_transform((150, 200), photometric=False)
+    transform = train_transform((150, 200), photometric=False, zoom_out_max=4.0, min_iou_crop=True, hflip=True)
     transform.set_random_seed(seed)
     image, boxes, labels = scene(seed)
     out = transform(image=image, bboxes=boxes, labels=labels, iscrowd=np.zeros(3, bool))

@@ -6,16 +6,23 @@ import torch
 from ssdlite.model.anchors import AnchorGenerator
 
 GRIDS_300 = [(19, 19), (10, 10), (5, 5), (3, 3), (2, 2), (1, 1)]
+# ssdlite_mobilenet_v2_coco.config: min_scale, max_scale, aspect_ratios
+TF_SCALES = (0.2, 0.95)
+TF_RATIOS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0)
+
+
+def tf_generator() -> AnchorGenerator:
+    return AnchorGenerator(*TF_SCALES, TF_RATIOS)
 
 
 def test_1917_anchors_at_300():
-    generator = AnchorGenerator()
+    generator = tf_generator()
     assert generator.num_anchors_per_location(6) == [3, 6, 6, 6, 6, 6]
     assert generator(GRIDS_300, (300, 300)).shape == (1917, 4)
 
 
 def test_scales_follow_the_tf_schedule():
-    specs = AnchorGenerator().box_specs(6)
+    specs = tf_generator().box_specs(6)
     assert specs[0] == [(0.1, 1.0), (0.2, 2.0), (0.2, 0.5)]
     for k in range(1, 6):
         assert [s for s, _ in specs[k][:5]] == pytest.approx([0.2 + 0.15 * k] * 5)
@@ -24,7 +31,7 @@ def test_scales_follow_the_tf_schedule():
 
 
 def test_anchor_values_worked_by_hand():
-    anchors = AnchorGenerator()(GRIDS_300, (300, 300))
+    anchors = tf_generator()(GRIDS_300, (300, 300))
     centre = 0.5 / 19 * 300  # 7.8947
     # first cell of the 19x19 map: (scale 0.1, ratio 1) is 30 px square
     assert anchors[0].tolist() == pytest.approx([centre - 15, centre - 15, centre + 15, centre + 15], abs=1e-4)
@@ -40,7 +47,7 @@ def test_anchor_values_worked_by_hand():
 
 
 def test_non_square_input_scales_each_axis():
-    anchors = AnchorGenerator()([(1, 2)], (100, 200))
+    anchors = tf_generator()([(1, 2)], (100, 200))
     # one map: scale 0.2 (ratio 1) on a 100 x 200 input is 40 wide and 20 high, centres at x = 50, 150
     assert anchors[0].tolist() == pytest.approx([50 - 10, 50 - 5, 50 + 10, 50 + 5])
     assert anchors.shape == (2 * 3, 4)
@@ -48,6 +55,6 @@ def test_non_square_input_scales_each_axis():
 
 def test_bad_settings_raise():
     with pytest.raises(ValueError, match="min_scale"):
-        AnchorGenerator(min_scale=0.9, max_scale=0.2)
+        AnchorGenerator(min_scale=0.9, max_scale=0.2, aspect_ratios=TF_RATIOS)
     with pytest.raises(ValueError, match="aspect_ratios"):
-        AnchorGenerator(aspect_ratios=(1.0, -2.0))
+        AnchorGenerator(*TF_SCALES, aspect_ratios=(1.0, -2.0))

@@ -1,13 +1,14 @@
 import torch
 
-from ssdlite.model.losses import IGNORE_LABEL, FocalLoss, HardNegativeLoss
+from ssdlite.model.losses import FocalLoss, HardNegativeLoss
+from ssdlite.model.matcher import IGNORE
 
 
 def test_hard_negatives_are_three_per_positive_and_the_hardest():
     cls_loss = torch.arange(20, dtype=torch.float32).view(1, 20)
     cls_targets = torch.zeros(1, 20, dtype=torch.long)
     cls_targets[0, [0, 19]] = 2  # two positives
-    cls_targets[0, 18] = IGNORE_LABEL
+    cls_targets[0, 18] = IGNORE
     kept = HardNegativeLoss(3.0, 3).hard_negatives(cls_loss, cls_targets)
     # highest-loss negatives, skipping the positive (19) and the ignored anchor (18)
     assert torch.nonzero(kept[0]).flatten().tolist() == [12, 13, 14, 15, 16, 17]
@@ -39,7 +40,7 @@ def test_loss_value_worked_by_hand():
 
 def test_focal_loss_skips_ignored_and_is_finite_without_positives():
     cls_logits = torch.randn(1, 6, 3, requires_grad=True)
-    cls_targets = torch.tensor([[0, 0, 0, IGNORE_LABEL, 0, 0]])
+    cls_targets = torch.tensor([[0, 0, 0, IGNORE, 0, 0]])
     losses = FocalLoss()(cls_logits, torch.zeros(1, 6, 4), cls_targets, torch.zeros(1, 6, 4))
     assert torch.isfinite(losses["loss"]) and losses["loss_box"] == 0
     losses["loss"].backward()

@@ -2,14 +2,21 @@ import pytest
 import torch
 from torchvision.ops import batched_nms, clip_boxes_to_image
 
+from ssdlite.config import ModelConfig
 from ssdlite.model.box_coder import BoxCoder
+from ssdlite.model.build import build_postprocessor
 from ssdlite.model.postprocess import Postprocessor
+
+
+def postprocessor(score_activation: str = "softmax", **settings) -> Postprocessor:
+    """The post-processor of a model config with these settings."""
+    return build_postprocessor(ModelConfig(**settings), score_activation)
 
 
 def reference_detections(cls_logits, bbox_regression, anchors, image_size, threshold, topk, iou, max_det, max_candidates=10**9):
     """The same post-processing written plainly, one class at a time."""
     scores = cls_logits.softmax(-1)[:, 1:]
-    boxes = clip_boxes_to_image(BoxCoder().decode(bbox_regression, anchors), image_size)
+    boxes = clip_boxes_to_image(BoxCoder(ModelConfig().box_coder_weights).decode(bbox_regression, anchors), image_size)
     all_boxes, all_scores, all_labels = [], [], []
     for k in range(scores.shape[1]):
         class_scores, order = scores[:, k].sort(descending=True)
@@ -32,7 +39,7 @@ def test_equals_direct_batched_nms_reference():
     anchors = torch.cat([top_left, top_left + 20 + torch.rand(num_anchors, 2, generator=generator) * 60], dim=1)
     cls_logits = torch.randn(2, num_anchors, num_classes, generator=generator) * 3
     bbox_regression = torch.randn(2, num_anchors, 4, generator=generator)
-    post = Postprocessor(BoxCoder(), "softmax", 0.05, 50, 0.5, 40, max_candidates_per_image=120)
+    post = postprocessor(score_threshold=0.05, topk_per_class=50, nms_iou_threshold=0.5, max_detections_per_image=40, max_candidates_per_image=120)
     detections = post(cls_logits, bbox_regression, anchors, (300, 300))
     for index in range(2):
         boxes, scores, labels = reference_detections(
@@ -47,20 +54,20 @@ def test_equals_direct_batched_nms_reference():
 def test_boxes_scaled_to_original_size_and_clipped():
     anchors = torch.tensor([[250.0, 100.0, 350.0, 200.0]])  # crosses the right border of a 300x300 input
     cls_logits = torch.tensor([[[0.0, 5.0]]])
-    detections = Postprocessor(BoxCoder())(cls_logits, torch.zeros(1, 1, 4), anchors, (300, 300), [(600, 900)])
+    detections = postprocessor()(cls_logits, torch.zeros(1, 1, 4), anchors, (300, 300), [(600, 900)])
     assert detections[0]["boxes"].tolist() == [pytest.approx([750.0, 200.0, 900.0, 400.0])]
     assert detections[0]["labels"].tolist() == [1]
 
 
 def test_nothing_above_threshold_gives_empty_tensors():
-    detections = Postprocessor(BoxCoder(), score_threshold=0.99)(
+    detections = postprocessor(score_threshold=0.99)(
         torch.zeros(1, 3, 5), torch.zeros(1, 3, 4), torch.tensor([[0.0, 0, 10, 10]] * 3), (300, 300)
     )
     assert detections[0]["boxes"].shape == (0, 4) and detections[0]["labels"].shape == (0,)
 
 
 def test_sigmoid_scores():
-    scores = Postprocessor(BoxCoder(), "sigmoid").class_scores(torch.tensor([[9.0, 0.0, 2.0]]))
+    scores = postprocessor("sigmoid").class_scores(torch.tensor([[9.0, 0.0, 2.0]]))
     assert scores[0].tolist() == pytest.approx([0.5, torch.sigmoid(torch.tensor(2.0)).item()])
 
 
@@ -68,7 +75,7 @@ def test_kept_labels_are_chosen_before_the_detection_cap():
     # Four disjoint anchors: two confident "label 1" boxes, then two less confident "label 2" boxes.
     anchors = torch.tensor([[0.0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10], [60, 0, 70, 10]])
     cls_logits = torch.tensor([[[0.0, 6.0, 0.0], [0.0, 5.0, 0.0], [0.0, 0.0, 3.0], [0.0, 0.0, 2.0]]])
-    post = Postprocessor(BoxCoder(), score_threshold=0.3, max_detections_per_image=2)
+    post = postprocessor(score_threshold=0.3, max_detections_per_image=2)
     (every_class,) = post(cls_logits, torch.zeros(1, 4, 4), anchors, (100, 100))
     assert every_class["labels"].tolist() == [1, 1]  # filtering these afterwards would leave no label 2
     post.labels_to_keep = {2}

@@ -33,7 +33,7 @@ def test_max_time_is_lightning_days_hours_minutes_seconds():
 @pytest.mark.slow
 def test_one_recipe_and_torchvision_train_for_the_budget_and_are_scored(tmp_path):
     data = tmp_path / "data"
-    make_synthetic_dataset(data, num_train=24, num_val=8, seed=1, image_size=(90, 160))
+    make_synthetic_dataset(data, num_train=24, num_val=8, seed=1, scene="footage", image_size=(90, 160))
     (tmp_path / "tiny.py").write_text(TINY_RECIPE)
     recipes = {"tiny": load_config(tmp_path / "tiny.py")}
     results = run_training_benchmark(recipes, 0.1, data, tmp_path / "runs", threads=1)

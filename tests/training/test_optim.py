@@ -22,11 +22,11 @@ def test_no_weight_decay_on_bn_and_bias():
 
 
 def test_warmup_then_cosine():
-    assert warmup_cosine_factor(0, 0.0, 10) == pytest.approx(0.1)
-    assert warmup_cosine_factor(9, 0.0, 10) == pytest.approx(1.0)
-    assert warmup_cosine_factor(50, 0.5, 10) == pytest.approx(0.5)
-    assert warmup_cosine_factor(99, 1.0, 10) == pytest.approx(0.0)
-    assert warmup_cosine_factor(5, 0.25, 0) == pytest.approx(0.5 * (1 + math.cos(math.pi / 4)))
+    assert warmup_cosine_factor(0, 0.0, 10, 0.05) == pytest.approx(0.1)
+    assert warmup_cosine_factor(9, 0.0, 10, 0.05) == pytest.approx(1.0)
+    assert warmup_cosine_factor(50, 0.5, 10, 0.05) == pytest.approx(0.5)
+    assert warmup_cosine_factor(99, 1.0, 10, 0.05) == pytest.approx(0.0)
+    assert warmup_cosine_factor(5, 0.25, 0, 0.05) == pytest.approx(0.5 * (1 + math.cos(math.pi / 4)))
 
 
 def first_full_step(factors: list[float], progress: list[float]) -> int:
@@ -58,10 +58,10 @@ def test_warmup_never_exceeds_its_bound_when_the_clock_ends_the_run(seconds_per_
 
 
 def test_lr_scales_with_the_total_batch():
-    assert scaled_lr(0.015, 192, 24) == pytest.approx(0.001875)  # mmdetection's 8 x 24 on one device of 24
-    assert scaled_lr(0.015, 192, 2 * 24) == pytest.approx(0.00375)
+    assert scaled_lr(0.015, 192, 24, "linear") == pytest.approx(0.001875)  # mmdetection's 8 x 24 on one device of 24
+    assert scaled_lr(0.015, 192, 2 * 24, "linear") == pytest.approx(0.00375)
     assert scaled_lr(0.004, 16, 64, "sqrt") == pytest.approx(0.008)
-    assert scaled_lr(0.004, None, 64) == 0.004
+    assert scaled_lr(0.004, None, 64, "linear") == 0.004
 
 
 def test_ema_follows_the_weights_with_a_ramped_decay():
