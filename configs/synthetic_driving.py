@@ -18,6 +18,9 @@ config = Config(
         synthetic=True,
         synthetic_train_images=600,
         synthetic_val_images=100,
+        # The demo's look: large road users, so a few CPU minutes show a working detector.
+        # The training benchmark uses the harder "footage" scenes (tools/benchmark_train.py).
+        synthetic_scene="close",
         zoom_out_max=1.0,  # no zoom-out: the scenes' objects are small already, and the run is short
         batch_size=16,
         num_workers=2,
