@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
-from ssdlite.model.build import build_model
 from ssdlite.config import Config, ConfigError, from_dict, to_dict
+from ssdlite.model.build import build_model
 from ssdlite.model.detector import SSDLite
 
 MODEL_PREFIX = "model."

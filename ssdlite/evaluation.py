@@ -80,7 +80,9 @@ class CocoEvaluator:
         self.label_to_category_id = dict(label_to_category_id)
         self.class_names = tuple(class_names)
         if sorted(self.label_to_category_id) != list(range(1, len(self.class_names) + 1)):
-            raise ValueError(f"need a category id for each label 1..{len(self.class_names)}, got labels {sorted(self.label_to_category_id)}")
+            raise ValueError(
+                f"need a category id for each label 1..{len(self.class_names)}, got labels {sorted(self.label_to_category_id)}"
+            )
         self.per_image: list[tuple[int, list[dict]]] = []
 
     @classmethod
@@ -102,7 +104,9 @@ class CocoEvaluator:
         if len(detections) != len(ids):
             raise ValueError(f"got {len(detections)} detections for {len(ids)} image ids")
         for detection, image_id in zip(detections, ids):
-            entries = coco_results(detection["boxes"], detection["scores"], detection["labels"], image_id, self.label_to_category_id)
+            entries = coco_results(
+                detection["boxes"], detection["scores"], detection["labels"], image_id, self.label_to_category_id
+            )
             self.per_image.append((int(image_id), entries))
 
     def compute(self) -> CocoEvaluation:

@@ -26,7 +26,14 @@ def write_coco(root: Path, annotations: list[dict], num_images: int = 3, extra: 
 
 
 def ann(id, image_id, category_id, bbox, iscrowd=0):
-    return {"id": id, "image_id": image_id, "category_id": category_id, "bbox": bbox, "area": bbox[2] * bbox[3], "iscrowd": iscrowd}
+    return {
+        "id": id,
+        "image_id": image_id,
+        "category_id": category_id,
+        "bbox": bbox,
+        "area": bbox[2] * bbox[3],
+        "iscrowd": iscrowd,
+    }
 
 
 def coco_dataset(images_dir: Path, annotation_file: Path, **settings) -> CocoDetection:

@@ -6,8 +6,8 @@ whose detections are meaningful, not random).
 
 import torch
 
-from ssdlite.model.build import build_model
 from ssdlite.config import ModelConfig
+from ssdlite.model.build import build_model
 
 IMAGE_SIZE = (160, 160)
 NUM_CLASSES = 4  # 3 colours + background

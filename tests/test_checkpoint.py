@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from ssdlite.model.build import build_model
 from ssdlite.checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 from ssdlite.config import Config, ModelConfig
+from ssdlite.model.build import build_model
 
 
 def small_config(**model) -> Config:
@@ -29,7 +29,9 @@ def test_ema_weights_win(tmp_path):
     checkpoint["ema_state_dict"] = ema
     torch.save(checkpoint, tmp_path / "ema.ckpt")
     loaded, _, _ = load_checkpoint(tmp_path / "ema.ckpt")
-    assert torch.equal(loaded.head.classification_head.module_list[0][1].weight, ema["head.classification_head.module_list.0.1.weight"])
+    assert torch.equal(
+        loaded.head.classification_head.module_list[0][1].weight, ema["head.classification_head.module_list.0.1.weight"]
+    )
 
 
 def test_missing_and_foreign_files_are_clear_errors(tmp_path):

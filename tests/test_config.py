@@ -53,7 +53,9 @@ def test_a_base_is_relative_to_the_file_that_names_it(tmp_path, monkeypatch):
     (tmp_path / "bases" / "base.py").write_text("from ssdlite.config import Config\nconfig = Config()\n")
     (tmp_path / "experiments" / "deep").mkdir(parents=True)
     experiment = tmp_path / "experiments" / "deep" / "exp.py"
-    experiment.write_text("from ssdlite.config import load_config\nconfig = load_config('../../bases/base.py')\nconfig.train.lr = 0.5\n")
+    experiment.write_text(
+        "from ssdlite.config import load_config\nconfig = load_config('../../bases/base.py')\nconfig.train.lr = 0.5\n"
+    )
     monkeypatch.chdir(CONFIGS)  # neither the experiment's folder nor its base's
     assert load_config(experiment).train.lr == 0.5
     assert load_config("driving_ssdlite.py").data.classes[0] == "person"  # top level: the working directory
@@ -62,12 +64,16 @@ def test_a_base_is_relative_to_the_file_that_names_it(tmp_path, monkeypatch):
 def test_a_missing_base_names_the_file_that_names_it(tmp_path):
     path = tmp_path / "exp.py"
     path.write_text("from ssdlite.config import load_config\nconfig = load_config('configs/coco_ssdlite.py')\n")
-    with pytest.raises(ConfigError, match=re.escape(f"{tmp_path / 'configs' / 'coco_ssdlite.py'} does not exist (named in {path}")):
+    with pytest.raises(
+        ConfigError, match=re.escape(f"{tmp_path / 'configs' / 'coco_ssdlite.py'} does not exist (named in {path}")
+    ):
         load_config(path)
 
 
 def test_overrides_are_parsed_and_type_checked():
-    config = apply_overrides(Config(), ["train.lr=1", "trainer.strategy=ddp", "model.image_size=[320, 320]", "data.classes=('car',)"])
+    config = apply_overrides(
+        Config(), ["train.lr=1", "trainer.strategy=ddp", "model.image_size=[320, 320]", "data.classes=('car',)"]
+    )
     assert config.train.lr == 1.0 and isinstance(config.train.lr, float)
     assert config.trainer.strategy == "ddp"
     assert config.model.image_size == (320, 320)
@@ -89,8 +95,7 @@ def test_unknown_precision_names_the_key_and_the_choices(tmp_path):
     assert apply_overrides(Config(), ["trainer.precision=bf16-mixed"]).trainer.precision == "bf16-mixed"
     path = tmp_path / "mixed.py"
     path.write_text(
-        "from ssdlite.config import Config, TrainerConfig\n"
-        "config = Config(trainer=TrainerConfig(precision='fp16'))\n"
+        "from ssdlite.config import Config, TrainerConfig\nconfig = Config(trainer=TrainerConfig(precision='fp16'))\n"
     )
     with pytest.raises(ConfigError, match="trainer.precision = 'fp16': expected one of 'auto'"):
         load_config(path)

@@ -22,12 +22,21 @@ def make_ground_truth() -> COCO:
             x, y = rng.uniform(0, 500), rng.uniform(0, 350)
             w, h = rng.uniform(8, 140), rng.uniform(8, 130)
             annotations.append(
-                {"id": len(annotations) + 1, "image_id": image_id, "category_id": int(rng.choice([1, 3, 8])),
-                 "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0}
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": int(rng.choice([1, 3, 8])),
+                    "bbox": [x, y, w, h],
+                    "area": w * h,
+                    "iscrowd": 0,
+                }
             )
     coco = COCO()
-    coco.dataset = {"images": images, "annotations": annotations,
-                    "categories": [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}, {"id": 8, "name": "truck"}]}
+    coco.dataset = {
+        "images": images,
+        "annotations": annotations,
+        "categories": [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}, {"id": 8, "name": "truck"}],
+    }
     with contextlib.redirect_stdout(io.StringIO()):
         coco.createIndex()
     return coco
@@ -43,9 +52,18 @@ def noisy_detections(coco: COCO, seed: int = 1) -> list[dict]:
         x, y, w, h = ann["bbox"]
         jitter = rng.normal(0, 0.08, 4) * [w, h, w, h]
         category = ann["category_id"] if rng.random() > 0.1 else 1
-        results.append({"image_id": ann["image_id"], "category_id": category, "bbox": [x + jitter[0], y + jitter[1], w + jitter[2], h + jitter[3]], "score": float(rng.uniform(0.3, 1))})
+        results.append(
+            {
+                "image_id": ann["image_id"],
+                "category_id": category,
+                "bbox": [x + jitter[0], y + jitter[1], w + jitter[2], h + jitter[3]],
+                "score": float(rng.uniform(0.3, 1)),
+            }
+        )
     for image_id in range(1, 21):
-        results.append({"image_id": image_id, "category_id": 3, "bbox": [10.0, 10.0, 50.0, 40.0], "score": float(rng.uniform(0, 0.5))})
+        results.append(
+            {"image_id": image_id, "category_id": 3, "bbox": [10.0, 10.0, 50.0, 40.0], "score": float(rng.uniform(0, 0.5))}
+        )
     return results
 
 
@@ -111,7 +129,9 @@ def test_evaluator_accumulates_batches_and_scores_as_pycocotools():
     assert evaluation.metrics == expected
     reference = noisy_detections(coco)
     assert len(evaluation.results) == len(reference)
-    assert evaluation.metrics["AP"] == pytest.approx(evaluate_coco(coco, reference, list(range(1, 21)), [1, 3, 8], CLASS_NAMES)[0]["AP"], abs=1e-3)
+    assert evaluation.metrics["AP"] == pytest.approx(
+        evaluate_coco(coco, reference, list(range(1, 21)), [1, 3, 8], CLASS_NAMES)[0]["AP"], abs=1e-3
+    )
 
 
 def test_evaluator_counts_an_image_sent_twice_once():
@@ -130,5 +150,21 @@ def test_evaluator_needs_a_category_for_every_label():
 
 
 def test_summary_table_lists_classes():
-    table = summary_table({"AP": 0.5, "AP50": 0.7, "AP75": 0.4, "APs": 0, "APm": 0, "APl": 0, "AR1": 0, "AR10": 0, "AR100": 0, "ARs": 0, "ARm": 0, "ARl": 0, "AP/car": 0.25})
+    table = summary_table(
+        {
+            "AP": 0.5,
+            "AP50": 0.7,
+            "AP75": 0.4,
+            "APs": 0,
+            "APm": 0,
+            "APl": 0,
+            "AR1": 0,
+            "AR10": 0,
+            "AR100": 0,
+            "ARs": 0,
+            "ARm": 0,
+            "ARl": 0,
+            "AP/car": 0.25,
+        }
+    )
     assert "AP50        70.00" in table and "car   25.00" in table

@@ -6,11 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from coco_files import ann, write_coco
 
-from ssdlite.model.build import build_model
 from ssdlite.checkpoint import save_checkpoint
 from ssdlite.config import Config, ModelConfig
-from coco_files import ann, write_coco
+from ssdlite.model.build import build_model
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # each case starts a Python that imports Lightning
@@ -21,8 +21,21 @@ def train_on(root: Path, annotations: Path, cwd: Path = REPO) -> subprocess.Comp
     data = [f"data.{split}_images={root / 'images'}" for split in ("train", "val")]
     data += [f"data.{split}_annotations={annotations}" for split in ("train", "val")]
     return subprocess.run(
-        [sys.executable, "tools/train.py", "configs/synthetic_driving.py", "--work-dir", str(root / "run"), "--set", "data.synthetic=False", "data.num_workers=0", *data],
-        cwd=cwd, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "tools/train.py",
+            "configs/synthetic_driving.py",
+            "--work-dir",
+            str(root / "run"),
+            "--set",
+            "data.synthetic=False",
+            "data.num_workers=0",
+            *data,
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -74,7 +87,10 @@ def test_missing_coco_data_says_where_to_get_it(tmp_path):
         pytest.skip("COCO is here: the run would start training")
     result = subprocess.run(
         [sys.executable, "tools/train.py", "configs/coco_ssdlite.py", "--work-dir", str(tmp_path / "run")],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     line = error_line(result)
     assert "data/coco/annotations/instances_train2017.json" in line and "cocodataset.org" in line
@@ -83,8 +99,17 @@ def test_missing_coco_data_says_where_to_get_it(tmp_path):
 def test_an_experiment_config_runs_from_another_folder(tmp_path):
     """Its base resolves beside it; COCO (relative to the working directory) is then missing."""
     result = subprocess.run(
-        [sys.executable, str(REPO / "tools/train.py"), str(REPO / "configs/driving_ssdlite.py"), "--work-dir", str(tmp_path / "run")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(REPO / "tools/train.py"),
+            str(REPO / "configs/driving_ssdlite.py"),
+            "--work-dir",
+            str(tmp_path / "run"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     line = error_line(result)
     assert "train data not found: data/coco/annotations/instances_train2017.json" in line, line
@@ -93,9 +118,21 @@ def test_an_experiment_config_runs_from_another_folder(tmp_path):
 def test_browse_dataset_reports_bad_data(tmp_path):
     annotations = write_coco(tmp_path, [ann(1, 1, 5, [10, 10, 20, 20])])
     result = subprocess.run(
-        [sys.executable, "tools/browse_dataset.py", "configs/synthetic_driving.py", "--out", str(tmp_path / "out"),
-         "--set", "data.synthetic=False", f"data.train_images={tmp_path / 'images'}", f"data.train_annotations={annotations}"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "tools/browse_dataset.py",
+            "configs/synthetic_driving.py",
+            "--out",
+            str(tmp_path / "out"),
+            "--set",
+            "data.synthetic=False",
+            f"data.train_images={tmp_path / 'images'}",
+            f"data.train_annotations={annotations}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     line = error_line(result)
     assert str(annotations) in line and "annotation 1 -> category 5" in line
@@ -107,8 +144,19 @@ def test_eval_reports_bad_data_and_a_bad_checkpoint(tmp_path):
     save_checkpoint(checkpoint, build_model(model_config, num_classes=3), Config(model=model_config), ("person", "car"))
     annotations = write_coco(tmp_path, [])
     annotations.write_text("")
-    run = lambda *args: subprocess.run([sys.executable, "tools/eval.py", *args], cwd=REPO, capture_output=True, text=True, timeout=300)  # noqa: E731
-    line = error_line(run("--checkpoint", str(checkpoint), "--set", f"data.val_images={tmp_path / 'images'}", f"data.val_annotations={annotations}"))
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "tools/eval.py", *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+    line = error_line(
+        run(
+            "--checkpoint",
+            str(checkpoint),
+            "--set",
+            f"data.val_images={tmp_path / 'images'}",
+            f"data.val_annotations={annotations}",
+        )
+    )
     assert str(annotations) in line and "cannot be read as JSON" in line
     checkpoint.write_text("not a checkpoint")
     assert str(checkpoint) in error_line(run("--checkpoint", str(checkpoint)))

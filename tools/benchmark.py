@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from ssdlite.inference.benchmark import format_table, run_benchmark
 from ssdlite.config import ConfigError, load_config
+from ssdlite.inference.benchmark import format_table, run_benchmark
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """Accuracy after the same training time: our recipes against torchvision's SSDLite320-MobileNetV3.
 
-python tools/benchmark_train.py --minutes N [--out results.json] [--recipes CONFIG ...] [--data DIR] [--work-dir DIR] [--threads T] [--tv-lr LR]
+python tools/benchmark_train.py --minutes N [--out results.json] [--recipes CONFIG ...] [--data DIR]
+    [--work-dir DIR] [--threads T] [--tv-lr LR]
 
 Each model trains from scratch on the CPU for N minutes of wall clock on the built-in
 driving data (generated into --data on first use), one after another, then is scored

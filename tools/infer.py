@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from ssdlite.checkpoint import CheckpointError
-from ssdlite.inference.annotate import infer_images, infer_video, is_video
 from ssdlite.inference import Detector
+from ssdlite.inference.annotate import infer_images, infer_video, is_video
 
 
 def main() -> None:

@@ -14,14 +14,21 @@ def main() -> None:
     parser.add_argument("--val", type=int, default=defaults.synthetic_val_images)
     parser.add_argument("--seed", type=int, default=defaults.synthetic_seed)
     parser.add_argument("--size", type=int, nargs=2, default=(360, 640), metavar=("H", "W"))
-    parser.add_argument("--scene", choices=SCENES, default=defaults.synthetic_scene, help="footage: dash-cam sizes, mostly small; close: mostly large")
+    parser.add_argument(
+        "--scene",
+        choices=SCENES,
+        default=defaults.synthetic_scene,
+        help="footage: dash-cam sizes, mostly small; close: mostly large",
+    )
     parser.add_argument("--speed", action="store_true", help="also measure images per second on one core")
     args = parser.parse_args()
     paths = make_synthetic_dataset(args.out, args.train, args.val, args.seed, args.scene, tuple(args.size))
     for name, path in paths.items():
         print(f"{name:<18} {path}")
     if args.speed:
-        print(f"{images_per_second(200, args.seed, args.scene, tuple(args.size)):.0f} images/s (one core, JPEG encoding included)")
+        print(
+            f"{images_per_second(200, args.seed, args.scene, tuple(args.size)):.0f} images/s (one core, JPEG encoding included)"
+        )
 
 
 if __name__ == "__main__":

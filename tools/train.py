@@ -16,7 +16,9 @@ from ssdlite.training.runner import RunDirError, train
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("config", help="a Python config file, e.g. configs/coco_ssdlite.py")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="overrides, e.g. train.lr=0.01 trainer.devices=2")
+    parser.add_argument(
+        "--set", nargs="*", default=[], metavar="KEY=VALUE", help="overrides, e.g. train.lr=0.01 trainer.devices=2"
+    )
     parser.add_argument("--resume", help="a checkpoint to continue from, or 'auto' for <work dir>/last.ckpt")
     parser.add_argument("--work-dir", help="the run directory (default: runs/<config name>-<date-time>)")
     args = parser.parse_args(argv)

@@ -23,7 +23,10 @@ def box_statistics(dataset: CocoDetection) -> str:
             else:
                 sizes.setdefault(int(label), []).append((box[2] - box[0], box[3] - box[1]))
     empty = sum(1 for r in dataset.records if not (~r.iscrowd).any())
-    lines = [f"{len(dataset)} images ({empty} without boxes); box sizes in original pixels", f"{'class':<14}{'boxes':>7}{'crowd':>7}   width min/med/max   height min/med/max"]
+    lines = [
+        f"{len(dataset)} images ({empty} without boxes); box sizes in original pixels",
+        f"{'class':<14}{'boxes':>7}{'crowd':>7}   width min/med/max   height min/med/max",
+    ]
     for label, name in enumerate(dataset.class_names, start=1):
         wh = np.array(sizes.get(label, [(0.0, 0.0)]))
         count = len(sizes.get(label, []))

@@ -157,7 +157,9 @@ class CocoDetection(Dataset):
         unknown = [(a["id"], a["category_id"]) for a in data.get("annotations", []) if a["category_id"] not in category_ids]
         if unknown:
             examples = ", ".join(f"annotation {a} -> category {c}" for a, c in unknown[:EXAMPLES])
-            problems.append(f"{len(unknown)} annotations with unknown category ids ({examples}); known ids: {sorted(category_ids)}")
+            problems.append(
+                f"{len(unknown)} annotations with unknown category ids ({examples}); known ids: {sorted(category_ids)}"
+            )
         orphans = [a["id"] for a in data.get("annotations", []) if a["image_id"] not in known_images]
         if orphans:
             problems.append(f"{len(orphans)} annotations of images not listed, e.g. annotation ids {orphans[:EXAMPLES]}")
@@ -166,7 +168,8 @@ class CocoDetection(Dataset):
             problems.append(f"{len(missing)} images missing under {self.images_dir}, e.g. {missing[:EXAMPLES]}")
         if problems:
             raise DatasetError(
-                f"{self.annotation_file} has {len(problems)} kinds of problem: " + "; ".join(f"({number}) {problem}" for number, problem in enumerate(problems, 1))
+                f"{self.annotation_file} has {len(problems)} kinds of problem: "
+                + "; ".join(f"({number}) {problem}" for number, problem in enumerate(problems, 1))
                 + ". Fix the annotation file (or the image folder) and run again."
             )
 
@@ -196,7 +199,12 @@ class CocoDetection(Dataset):
                 if not all(math.isfinite(v) for v in (x, y, w, h)) or w <= 0 or h <= 0:
                     dropped += 1
                     continue
-                box = [min(max(x, 0.0), width), min(max(y, 0.0), height), min(max(x + w, 0.0), width), min(max(y + h, 0.0), height)]
+                box = [
+                    min(max(x, 0.0), width),
+                    min(max(y, 0.0), height),
+                    min(max(x + w, 0.0), width),
+                    min(max(y + h, 0.0), height),
+                ]
                 if box[2] - box[0] < 1 or box[3] - box[1] < 1:  # outside the image, or under a pixel once clipped
                     dropped += 1
                     continue
@@ -206,12 +214,23 @@ class CocoDetection(Dataset):
                 iscrowd.append(bool(ann.get("iscrowd", 0)))
             records.append(
                 ImageRecord(
-                    image_id, str(self.images_dir / info["file_name"]), height, width,
-                    np.asarray(boxes, dtype=np.float32).reshape(-1, 4), np.asarray(labels, dtype=np.int64), np.asarray(iscrowd, dtype=bool),
+                    image_id,
+                    str(self.images_dir / info["file_name"]),
+                    height,
+                    width,
+                    np.asarray(boxes, dtype=np.float32).reshape(-1, 4),
+                    np.asarray(labels, dtype=np.int64),
+                    np.asarray(iscrowd, dtype=bool),
                 )
             )
         if dropped or clipped:
-            log.warning("%s: dropped %d degenerate boxes (NaN, width or height <= 0, or outside the image); clipped %d boxes to the image border", self.annotation_file, dropped, clipped)
+            log.warning(
+                "%s: dropped %d degenerate boxes (NaN, width or height <= 0, or outside the image); "
+                "clipped %d boxes to the image border",
+                self.annotation_file,
+                dropped,
+                clipped,
+            )
         return records
 
 
@@ -226,9 +245,14 @@ def read_annotation_file(path: Path) -> dict:
         with open(path, encoding="utf-8") as file:
             data = json.load(file)
     except (OSError, ValueError) as error:  # ValueError: not UTF-8 or not JSON
-        raise DatasetError(f"{path} cannot be read as JSON ({error}); point data.train_annotations or data.val_annotations at a COCO instances JSON file") from error
+        raise DatasetError(
+            f"{path} cannot be read as JSON ({error}); "
+            "point data.train_annotations or data.val_annotations at a COCO instances JSON file"
+        ) from error
     if not isinstance(data, dict):
-        raise DatasetError(f"{path} holds a JSON {type(data).__name__}; a COCO file is an object with images, annotations and categories")
+        raise DatasetError(
+            f"{path} holds a JSON {type(data).__name__}; a COCO file is an object with images, annotations and categories"
+        )
     for section, keys in REQUIRED_KEYS.items():
         records = data.get(section, [])
         if not isinstance(records, list):
@@ -236,5 +260,7 @@ def read_annotation_file(path: Path) -> dict:
         for index, record in enumerate(records):
             missing = [key for key in keys if not isinstance(record, dict) or key not in record]
             if missing:
-                raise DatasetError(f"{path}: {section}[{index}] has no {', '.join(missing)}; every entry of {section} needs {', '.join(keys)}")
+                raise DatasetError(
+                    f"{path}: {section}[{index}] has no {', '.join(missing)}; every entry of {section} needs {', '.join(keys)}"
+                )
     return data

@@ -14,7 +14,17 @@ from PIL import Image
 
 log = logging.getLogger(__name__)
 
-COCO_DRIVING = {"person": 1, "bicycle": 2, "car": 3, "motorcycle": 4, "bus": 6, "train": 7, "truck": 8, "traffic light": 10, "stop sign": 13}
+COCO_DRIVING = {
+    "person": 1,
+    "bicycle": 2,
+    "car": 3,
+    "motorcycle": 4,
+    "bus": 6,
+    "train": 7,
+    "truck": 8,
+    "traffic light": 10,
+    "stop sign": 13,
+}
 
 # BDD100K detection categories (2018 "pedestrian"/"motorcycle" names and 2020 "person"/"motor"/"bike" names).
 BDD100K_TO_COCO = {
@@ -46,7 +56,14 @@ def _categories(class_map: dict[str, str]) -> list[dict]:
 
 def _annotation(ann_id: int, image_id: int, name: str, x0: float, y0: float, x1: float, y1: float, iscrowd: int = 0) -> dict:
     w, h = x1 - x0, y1 - y0
-    return {"id": ann_id, "image_id": image_id, "category_id": COCO_DRIVING[name], "bbox": [x0, y0, w, h], "area": w * h, "iscrowd": iscrowd}
+    return {
+        "id": ann_id,
+        "image_id": image_id,
+        "category_id": COCO_DRIVING[name],
+        "bbox": [x0, y0, w, h],
+        "area": w * h,
+        "iscrowd": iscrowd,
+    }
 
 
 def _image_size(path: Path) -> tuple[int, int]:
@@ -63,7 +80,9 @@ def _report(source: Path, dropped: Counter) -> None:
         log.warning("%s: dropped %d objects of classes outside the mapping: %s", source, sum(dropped.values()), dict(dropped))
 
 
-def bdd100k_to_coco(labels_json: str | Path, images_dir: str | Path | None = None, class_map: dict[str, str] = BDD100K_TO_COCO) -> dict:
+def bdd100k_to_coco(
+    labels_json: str | Path, images_dir: str | Path | None = None, class_map: dict[str, str] = BDD100K_TO_COCO
+) -> dict:
     """BDD100K detection labels (Scalabel JSON: a list of frames) to a COCO dict.
 
     Args:
@@ -95,7 +114,9 @@ def bdd100k_to_coco(labels_json: str | Path, images_dir: str | Path | None = Non
             try:
                 x0, y0, x1, y1 = (float(box[k]) for k in ("x1", "y1", "x2", "y2"))
             except (KeyError, TypeError, ValueError) as error:
-                raise ConversionError(f"{labels_json}: frame {frame['name']}, label {label.get('id')}: bad box2d {box}") from error
+                raise ConversionError(
+                    f"{labels_json}: frame {frame['name']}, label {label.get('id')}: bad box2d {box}"
+                ) from error
             annotations.append(_annotation(len(annotations) + 1, image_id, name, x0, y0, x1, y1))
     _report(labels_json, dropped)
     return {"images": images, "annotations": annotations, "categories": _categories(class_map)}

@@ -24,7 +24,15 @@ import cv2
 import numpy as np
 
 from ssdlite.config import Scene
-from ssdlite.data.synthetic_drawing import CATEGORIES, ROAD_BOTTOM, SHAPES, SceneObject, draw_background, draw_object, random_colour
+from ssdlite.data.synthetic_drawing import (
+    CATEGORIES,
+    ROAD_BOTTOM,
+    SHAPES,
+    SceneObject,
+    draw_background,
+    draw_object,
+    random_colour,
+)
 
 SCENES = typing.get_args(Scene)
 MIN_SIDE = {"footage": 2, "close": 12}  # px: no object drawn smaller than this
@@ -46,7 +54,9 @@ def object_size(obj: SceneObject, horizon: int, height: int, scene: Scene) -> tu
     return h, max(MIN_SIDE[scene], int(h * aspect))
 
 
-def sample_objects(rng: np.random.Generator, horizon: int, vanish_x: int, height: int, width: int, scene: Scene) -> list[SceneObject]:
+def sample_objects(
+    rng: np.random.Generator, horizon: int, vanish_x: int, height: int, width: int, scene: Scene
+) -> list[SceneObject]:
     """The road users of one scene (a few scenes have none), sorted far to near.
 
     Args:
@@ -189,7 +199,14 @@ def write_split(
         images.append({"id": image_id, "file_name": file_name, "height": image_size[0], "width": image_size[1]})
         for category_id, bbox in objects:
             annotations.append(
-                {"id": len(annotations) + 1, "image_id": image_id, "category_id": category_id, "bbox": bbox, "area": bbox[2] * bbox[3], "iscrowd": 0}
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": category_id,
+                    "bbox": bbox,
+                    "area": bbox[2] * bbox[3],
+                    "iscrowd": 0,
+                }
             )
     path = out_dir / "annotations" / f"{split}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,19 +214,25 @@ def write_split(
     return path
 
 
-def write_clip(
-    path: Path, seed: int, image_size: tuple[int, int], scene: Scene, num_frames: int = 48, fps: int = 12
-) -> Path:
+def write_clip(path: Path, seed: int, image_size: tuple[int, int], scene: Scene, num_frames: int = 48, fps: int = 12) -> Path:
     """An MP4 of objects approaching on a fixed road (mp4v codec)."""
     rng = np.random.default_rng([seed, 10**6])
     height, width = image_size
     background, horizon, vanish_x = draw_background(rng, height, width)
-    objects = sample_objects(rng, horizon, vanish_x, height, width, scene) or [SceneObject(3, width / 2, horizon + 40, (40, 40, 200), False)]
+    objects = sample_objects(rng, horizon, vanish_x, height, width, scene) or [
+        SceneObject(3, width / 2, horizon + 40, (40, 40, 200), False)
+    ]
     speeds = rng.uniform(-3, 3, len(objects))
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
     for frame in range(num_frames):
         moved = [
-            SceneObject(o.category_id, o.x + s * frame, min(height - 1.0, o.ground_y + frame * (o.ground_y - horizon) * 0.012), o.colour, o.facing_left)
+            SceneObject(
+                o.category_id,
+                o.x + s * frame,
+                min(height - 1.0, o.ground_y + frame * (o.ground_y - horizon) * 0.012),
+                o.colour,
+                o.facing_left,
+            )
             for o, s in zip(objects, speeds)
         ]
         image, _ = render_scene(background, horizon, sorted(moved, key=lambda o: o.ground_y), scene)
@@ -244,9 +267,7 @@ def make_synthetic_dataset(
     }
 
 
-def images_per_second(
-    num_images: int, seed: int, scene: Scene, image_size: tuple[int, int] = (360, 640)
-) -> float:
+def images_per_second(num_images: int, seed: int, scene: Scene, image_size: tuple[int, int] = (360, 640)) -> float:
     """Generation speed including JPEG encoding, on this process's one core."""
     start = time.perf_counter()
     for index in range(num_images):

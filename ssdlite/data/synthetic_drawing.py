@@ -102,7 +102,13 @@ def _bicycle(img, h, w, colour, solid):
     for x in (radius + 1, w - radius - 2):
         cv2.circle(img, (x, h - radius - 1), radius, colour if solid else (25, 25, 25), thickness)
     seat, bar = (int(w * 0.42), int(h * 0.3)), (int(w * 0.72), int(h * 0.18))
-    for p, q in (((radius + 1, h - radius - 1), seat), (seat, (int(w * 0.55), h - radius - 1)), ((int(w * 0.55), h - radius - 1), bar), (bar, (w - radius - 2, h - radius - 1)), (seat, bar)):
+    for p, q in (
+        ((radius + 1, h - radius - 1), seat),
+        (seat, (int(w * 0.55), h - radius - 1)),
+        ((int(w * 0.55), h - radius - 1), bar),
+        (bar, (w - radius - 2, h - radius - 1)),
+        (seat, bar),
+    ):
         cv2.line(img, p, q, colour, thickness)
     cv2.line(img, (int(w * 0.36), 1 + h // 20), (int(w * 0.5), 1 + h // 20), colour, thickness)
 
@@ -110,7 +116,15 @@ def _bicycle(img, h, w, colour, solid):
 def _motorcycle(img, h, w, colour, solid):
     radius = int(min(h * 0.3, w * 0.2))
     _wheels(img, h, w, radius, (radius + 1, w - radius - 2), colour, solid)
-    body = np.array([[int(w * 0.25), int(h * 0.62)], [int(w * 0.35), int(h * 0.3)], [int(w * 0.7), int(h * 0.25)], [int(w * 0.82), int(h * 0.55)], [int(w * 0.6), int(h * 0.72)]])
+    body = np.array(
+        [
+            [int(w * 0.25), int(h * 0.62)],
+            [int(w * 0.35), int(h * 0.3)],
+            [int(w * 0.7), int(h * 0.25)],
+            [int(w * 0.82), int(h * 0.55)],
+            [int(w * 0.6), int(h * 0.72)],
+        ]
+    )
     cv2.fillPoly(img, [body], colour)
     cv2.rectangle(img, (int(w * 0.3), int(h * 0.18)), (int(w * 0.55), int(h * 0.3)), colour if solid else (30, 30, 30), -1)
     cv2.line(img, (int(w * 0.78), 1), (int(w * 0.78), int(h * 0.3)), colour if solid else (40, 40, 40), max(1, h // 16))
@@ -122,7 +136,14 @@ def _car(img, h, w, colour, solid):
     cabin = np.array([[int(w * 0.2), int(h * 0.44)], [int(w * 0.32), 0], [int(w * 0.72), 0], [int(w * 0.86), int(h * 0.44)]])
     cv2.fillPoly(img, [cabin], colour)
     if not solid:
-        glass = np.array([[int(w * 0.27), int(h * 0.4)], [int(w * 0.36), int(h * 0.08)], [int(w * 0.68), int(h * 0.08)], [int(w * 0.79), int(h * 0.4)]])
+        glass = np.array(
+            [
+                [int(w * 0.27), int(h * 0.4)],
+                [int(w * 0.36), int(h * 0.08)],
+                [int(w * 0.68), int(h * 0.08)],
+                [int(w * 0.79), int(h * 0.4)],
+            ]
+        )
         cv2.fillPoly(img, [glass], (90, 60, 40))
         cv2.rectangle(img, (w - 4, int(h * 0.48)), (w - 1, int(h * 0.6)), (30, 30, 220), -1)
     _wheels(img, h, w, radius, (w * 0.2, w * 0.8), colour, solid)

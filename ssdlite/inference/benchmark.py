@@ -16,12 +16,12 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models.detection import ssdlite320_mobilenet_v3_large
 
-from ssdlite.model.build import build_model
 from ssdlite.config import Config, DataConfig, ModelConfig
 from ssdlite.data.batch import collate
 from ssdlite.data.build import build_dataset
 from ssdlite.data.synthetic import images_per_second, make_synthetic_dataset
 from ssdlite.inference.export import export_onnx
+from ssdlite.model.build import build_model
 
 NUM_CLASSES = 91
 
@@ -74,7 +74,15 @@ def train_step_images_per_s(model, step: Callable[[], torch.Tensor], batch: int,
     return batch / seconds
 
 
-def measure_ours(model, model_config: ModelConfig, images: dict[int, torch.Tensor], targets: list[dict], warmup: int, repeats: int, onnx_dir: Path) -> dict:
+def measure_ours(
+    model,
+    model_config: ModelConfig,
+    images: dict[int, torch.Tensor],
+    targets: list[dict],
+    warmup: int,
+    repeats: int,
+    onnx_dir: Path,
+) -> dict:
     import onnxruntime
 
     params, madds = size(model, lambda: model(images[1]))
@@ -141,7 +149,10 @@ def measure_data(num_images: int, image_size: tuple[int, int], folder: Path) -> 
     loader = torch.utils.data.DataLoader(dataset, batch_size=16, num_workers=0, collate_fn=collate, shuffle=True)
     start = time.perf_counter()
     count = sum(len(images) for images, _ in loader)
-    return {"train_pipeline_img_s": count / (time.perf_counter() - start), "synthetic_generator_img_s": images_per_second(num_images, cfg.synthetic_seed, cfg.synthetic_scene)}
+    return {
+        "train_pipeline_img_s": count / (time.perf_counter() - start),
+        "synthetic_generator_img_s": images_per_second(num_images, cfg.synthetic_seed, cfg.synthetic_scene),
+    }
 
 
 def run_benchmark(model_config: ModelConfig, threads: int | None = None, quick: bool = False) -> dict:
@@ -161,11 +172,22 @@ def run_benchmark(model_config: ModelConfig, threads: int | None = None, quick: 
     theirs = measure_torchvision({b: (x + 1) / 2 for b, x in images.items()}, targets, warmup, repeats)  # they take [0, 1]
     ratios = {key: ours[key] / theirs[key] for key in theirs}
     ratios["latency_b1_onnxruntime_ms"] = ours["latency_b1_onnxruntime_ms"] / theirs["latency_b1_eager_ms"]
-    return {"threads": torch.get_num_threads(), "image_size": list(image_size), "data_one_process": data, "ours": ours, "torchvision_ssdlite320_mobilenet_v3_large": theirs, "ratio_ours_over_theirs": ratios}
+    return {
+        "threads": torch.get_num_threads(),
+        "image_size": list(image_size),
+        "data_one_process": data,
+        "ours": ours,
+        "torchvision_ssdlite320_mobilenet_v3_large": theirs,
+        "ratio_ours_over_theirs": ratios,
+    }
 
 
 def format_table(results: dict) -> str:
-    ours, theirs, ratios = results["ours"], results["torchvision_ssdlite320_mobilenet_v3_large"], results["ratio_ours_over_theirs"]
+    ours, theirs, ratios = (
+        results["ours"],
+        results["torchvision_ssdlite320_mobilenet_v3_large"],
+        results["ratio_ours_over_theirs"],
+    )
     height, width = results["image_size"]
     title = f"figure (threads={results['threads']}, {height}x{width})"
     lines = [f"{title:<34}{'ours':>10}{'torchvision':>13}{'ratio':>8}"]

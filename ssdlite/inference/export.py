@@ -55,8 +55,14 @@ def export_onnx(
     path.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad(), eval_mode(model):
         torch.onnx.export(
-            OneImagePredict(model) if nms else model, (example,), str(path), input_names=["images"],
-            output_names=list(output_names), dynamic_axes=dynamic_axes, opset_version=OPSET, dynamo=False,
+            OneImagePredict(model) if nms else model,
+            (example,),
+            str(path),
+            input_names=["images"],
+            output_names=list(output_names),
+            dynamic_axes=dynamic_axes,
+            opset_version=OPSET,
+            dynamo=False,
         )
     graph = onnx.load(str(path))
     metadata = {"ssdlite_config": json.dumps(to_dict(config)), "ssdlite_class_names": json.dumps(list(class_names))}

@@ -65,7 +65,14 @@ class Detector:
         class_names: label k is `class_names[k - 1]`.
     """
 
-    def __init__(self, network: Callable, anchors: torch.Tensor, postprocessor: Postprocessor, image_size: tuple[int, int], class_names: tuple[str, ...]):
+    def __init__(
+        self,
+        network: Callable,
+        anchors: torch.Tensor,
+        postprocessor: Postprocessor,
+        image_size: tuple[int, int],
+        class_names: tuple[str, ...],
+    ):
         self.network = network
         self.anchors = anchors
         self.postprocessor = postprocessor
@@ -98,7 +105,9 @@ class Detector:
             raise ValueError(f"{path} was not exported by ssdlite (no ssdlite_config metadata)")
         outputs = tuple(output.name for output in session.get_outputs())
         if outputs != SSDLite.OUTPUT_NAMES:
-            raise ValueError(f"{path} has NMS in its graph (outputs {', '.join(outputs)}); export it without --nms for the Detector")
+            raise ValueError(
+                f"{path} has NMS in its graph (outputs {', '.join(outputs)}); export it without --nms for the Detector"
+            )
         model_cfg = from_dict(json.loads(meta["ssdlite_config"])).model
         postprocessor = build_postprocessor(model_cfg, build_loss(model_cfg).score_activation)
 
@@ -145,11 +154,15 @@ class Detector:
             sources, images = zip(*batch)
             cls_logits, bbox_regression = self.network(self.preprocess(list(images)))
             sizes = [image.shape[:2] for image in images]
-            for source, size, det in zip(sources, sizes, post(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, sizes)):
+            for source, size, det in zip(
+                sources, sizes, post(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, sizes)
+            ):
                 results.append(self._detections(det, source, size))
         return results
 
-    def _postprocessor(self, score_threshold: float | None, max_detections: int | None, classes: list[str] | None) -> Postprocessor:
+    def _postprocessor(
+        self, score_threshold: float | None, max_detections: int | None, classes: list[str] | None
+    ) -> Postprocessor:
         post = copy.copy(self.postprocessor)
         if score_threshold is not None:
             post.score_threshold = score_threshold

@@ -39,9 +39,7 @@ class BoxCoder:
         wx, wy, ww, wh = self.weights
         x, y, w, h = box_convert(boxes, "xyxy", "cxcywh").unbind(-1)
         xa, ya, wa, ha = box_convert(anchors, "xyxy", "cxcywh").unbind(-1)
-        return torch.stack(
-            [wx * (x - xa) / wa, wy * (y - ya) / ha, ww * torch.log(w / wa), wh * torch.log(h / ha)], dim=-1
-        )
+        return torch.stack([wx * (x - xa) / wa, wy * (y - ya) / ha, ww * torch.log(w / wa), wh * torch.log(h / ha)], dim=-1)
 
     def decode(self, offsets: Tensor, anchors: Tensor) -> Tensor:
         """Boxes from offsets; the inverse of `encode`.

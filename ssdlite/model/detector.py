@@ -145,11 +145,18 @@ class SSDLite(nn.Module):
             boxes, labels = target["boxes"], target["labels"]
             where = f"target {index} (image_id {target.get('image_id', '?')})"
             if boxes.dim() != 2 or boxes.shape[-1] != 4 or labels.shape != boxes.shape[:1]:
-                raise ValueError(f"{where}: boxes must be Tensor[N, 4] with labels Tensor[N], got {tuple(boxes.shape)} and {tuple(labels.shape)}")
+                raise ValueError(
+                    f"{where}: boxes must be Tensor[N, 4] with labels Tensor[N], "
+                    f"got {tuple(boxes.shape)} and {tuple(labels.shape)}"
+                )
             if not torch.isfinite(boxes).all():
                 raise ValueError(f"{where}: boxes contain NaN or inf: {boxes[~torch.isfinite(boxes).all(1)][:3].tolist()}")
             degenerate = (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])
             if degenerate.any():
-                raise ValueError(f"{where}: boxes need x_min < x_max and y_min < y_max (xyxy pixels), got {boxes[degenerate][:3].tolist()}")
+                raise ValueError(
+                    f"{where}: boxes need x_min < x_max and y_min < y_max (xyxy pixels), got {boxes[degenerate][:3].tolist()}"
+                )
             if ((labels < 1) | (labels >= self.num_classes)).any():
-                raise ValueError(f"{where}: labels must be in 1..{self.num_classes - 1} (0 is background), got {labels.unique().tolist()}")
+                raise ValueError(
+                    f"{where}: labels must be in 1..{self.num_classes - 1} (0 is background), got {labels.unique().tolist()}"
+                )

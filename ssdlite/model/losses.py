@@ -74,8 +74,9 @@ class FocalLoss:
         positive = cls_targets > 0
         one_hot = F.one_hot(cls_targets.clamp(min=0), num_classes)[..., 1:].to(cls_logits.dtype)  # (B, A, K)
         normaliser = positive.sum().clamp(min=1)
-        loss_cls = sigmoid_focal_loss(
-            cls_logits[..., 1:][valid], one_hot[valid], alpha=self.alpha, gamma=self.gamma, reduction="sum"
-        ) / normaliser
+        loss_cls = (
+            sigmoid_focal_loss(cls_logits[..., 1:][valid], one_hot[valid], alpha=self.alpha, gamma=self.gamma, reduction="sum")
+            / normaliser
+        )
         loss_box = box_loss(bbox_regression, box_targets, positive) / normaliser
         return {"loss": loss_cls + loss_box, "loss_cls": loss_cls, "loss_box": loss_box}

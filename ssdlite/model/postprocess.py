@@ -85,7 +85,9 @@ class Postprocessor:
             detections.append(detection)
         return detections
 
-    def detect(self, cls_logits: Tensor, bbox_regression: Tensor, anchors: Tensor, image_size: tuple[int, int]) -> dict[str, Tensor]:
+    def detect(
+        self, cls_logits: Tensor, bbox_regression: Tensor, anchors: Tensor, image_size: tuple[int, int]
+    ) -> dict[str, Tensor]:
         """Detections of one image: cls_logits Tensor[A, C], bbox_regression Tensor[A, 4]; boxes in input pixels."""
         boxes = clip_boxes_to_image(self.box_coder.decode(bbox_regression, anchors), image_size)  # (A, 4)
         return self.select(boxes, self.class_scores(cls_logits))

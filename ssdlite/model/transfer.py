@@ -80,7 +80,9 @@ def init_from_checkpoint(model: SSDLite, class_names: Sequence[str], path: str |
     """
     class_names = list(class_names)
     if model.num_classes != len(class_names) + 1:
-        raise ValueError(f"the model has {model.num_classes} outputs per anchor but {len(class_names)} class names (+ background)")
+        raise ValueError(
+            f"the model has {model.num_classes} outputs per anchor but {len(class_names)} class names (+ background)"
+        )
     checkpoint = read_checkpoint(path)
     source_names = list(checkpoint["hyper_parameters"]["class_names"])
     source = checkpoint_weights(checkpoint)
@@ -136,7 +138,9 @@ def merge_states(
 
 def check_architecture(path: str | Path, checkpoint: dict, source: dict[str, Tensor], target: dict[str, Tensor]) -> None:
     """Refuse a checkpoint whose backbone does not fit the model tensor for tensor."""
-    differing = [key for key in target if key.startswith(BACKBONE_PREFIX) and (key not in source or source[key].shape != target[key].shape)]
+    differing = [
+        key for key in target if key.startswith(BACKBONE_PREFIX) and (key not in source or source[key].shape != target[key].shape)
+    ]
     if not differing:
         return
     key = differing[0]
@@ -174,7 +178,9 @@ def shared_labels(source_names: Sequence[str], target_names: Sequence[str]) -> l
     return pairs
 
 
-def remap_class_rows(fresh: Tensor, source: Tensor, label_pairs: list[tuple[int, int]], num_classes: int, source_num_classes: int) -> Tensor | None:
+def remap_class_rows(
+    fresh: Tensor, source: Tensor, label_pairs: list[tuple[int, int]], num_classes: int, source_num_classes: int
+) -> Tensor | None:
     """`fresh` with each anchor's rows of the shared labels taken from `source`.
 
     Args:

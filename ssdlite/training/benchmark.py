@@ -20,14 +20,14 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision.models.detection import ssdlite320_mobilenet_v3_large
 
-from ssdlite.inference.benchmark import size
-from ssdlite.model.build import build_model
-from ssdlite.model.postprocess import scale_boxes
 from ssdlite.config import Config, DataConfig
 from ssdlite.data.batch import collate
 from ssdlite.data.build import build_dataset
 from ssdlite.data.synthetic import make_synthetic_dataset
 from ssdlite.evaluation import STAT_NAMES, evaluate_model
+from ssdlite.inference.benchmark import size
+from ssdlite.model.build import build_model
+from ssdlite.model.postprocess import scale_boxes
 from ssdlite.training.optim import build_optimizer, warmup_cosine_factor
 from ssdlite.training.runner import train
 
@@ -172,8 +172,13 @@ def train_torchvision(model: TorchvisionDetector, dataset, seconds: float, peak_
         The number of images trained on.
     """
     loader = DataLoader(
-        dataset, TORCHVISION_BATCH_SIZE, shuffle=True, num_workers=TORCHVISION_NUM_WORKERS, persistent_workers=True,
-        collate_fn=collate, drop_last=len(dataset) > TORCHVISION_BATCH_SIZE,  # no 1-image BN batches
+        dataset,
+        TORCHVISION_BATCH_SIZE,
+        shuffle=True,
+        num_workers=TORCHVISION_NUM_WORKERS,
+        persistent_workers=True,
+        collate_fn=collate,
+        drop_last=len(dataset) > TORCHVISION_BATCH_SIZE,  # no 1-image BN batches
     )
     optimizer = build_optimizer(model, "adamw", peak_lr, momentum=0.0, weight_decay=1e-4)
     model.train()
@@ -223,7 +228,12 @@ def run_torchvision(data: DataConfig, minutes: float, peak_lr: float, seed: int 
 
 
 def run_training_benchmark(
-    recipes: dict[str, Config], minutes: float, data_dir: str | Path, work_dir: str | Path, threads: int | None = None, torchvision_lr: float = TORCHVISION_LR
+    recipes: dict[str, Config],
+    minutes: float,
+    data_dir: str | Path,
+    work_dir: str | Path,
+    threads: int | None = None,
+    torchvision_lr: float = TORCHVISION_LR,
 ) -> dict:
     """Train each recipe, then torchvision's SSDLite, for `minutes` each, one after another, and score them.
 
@@ -256,12 +266,19 @@ def run_training_benchmark(
 
 def format_table(results: dict) -> str:
     """One line per model; AP figures in percent, and each recipe's mAP over torchvision's."""
-    header = f"{'name':<44}{'input':>9}{'width':>7}{'images':>9}{'mAP':>7}{'AP50':>7}{'APs':>7}{'person':>8}{'minutes':>9}{'mAP/tv':>8}"
-    lines = [f"{results['minutes_budget']:g} min each, {results['threads']} threads, data {results['data']}", header, "-" * len(header)]
+    header = f"{'name':<44}{'input':>9}{'width':>7}{'images':>9}{'mAP':>7}{'AP50':>7}{'APs':>7}{'person':>8}"
+    header += f"{'minutes':>9}{'mAP/tv':>8}"
+    lines = [
+        f"{results['minutes_budget']:g} min each, {results['threads']} threads, data {results['data']}",
+        header,
+        "-" * len(header),
+    ]
     for row in results["runs"]:
         metrics, ratio = row["metrics"], row["mAP_ratio"]
         figures = "".join(f"{100 * metrics[key]:>{w}.2f}" for key, w in (("AP", 7), ("AP50", 7), ("APs", 7), ("AP/person", 8)))
         ratio_text = "-" if ratio is None else f"{ratio:.2f}"
         size_text = "x".join(str(v) for v in row["input"])
-        lines.append(f"{row['name']:<44}{size_text:>9}{row['width']:>7.2f}{row['images_seen']:>9}{figures}{row['minutes']:>9.1f}{ratio_text:>8}")
+        lines.append(
+            f"{row['name']:<44}{size_text:>9}{row['width']:>7.2f}{row['images_seen']:>9}{figures}{row['minutes']:>9.1f}{ratio_text:>8}"
+        )
     return "\n".join(lines)

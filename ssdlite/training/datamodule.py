@@ -77,7 +77,11 @@ class DetectionDataModule(L.LightningDataModule):
     def prepare_data(self) -> None:
         if self.cfg.synthetic and not Path(self.cfg.val_annotations).is_file():
             make_synthetic_dataset(
-                synthetic_root(self.cfg), self.cfg.synthetic_train_images, self.cfg.synthetic_val_images, self.cfg.synthetic_seed, self.cfg.synthetic_scene
+                synthetic_root(self.cfg),
+                self.cfg.synthetic_train_images,
+                self.cfg.synthetic_val_images,
+                self.cfg.synthetic_seed,
+                self.cfg.synthetic_scene,
             )
 
     def setup(self, stage: str) -> None:

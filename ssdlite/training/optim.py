@@ -9,9 +9,7 @@ from torch.optim.swa_utils import AveragedModel
 from ssdlite.config import LrScaling, Optimizer
 
 
-def build_optimizer(
-    model: nn.Module, name: Optimizer, lr: float, momentum: float, weight_decay: float
-) -> torch.optim.Optimizer:
+def build_optimizer(model: nn.Module, name: Optimizer, lr: float, momentum: float, weight_decay: float) -> torch.optim.Optimizer:
     """SGD with momentum or AdamW; weight decay skips BN parameters and biases."""
     decay, no_decay = [], []
     for parameter in model.parameters():
@@ -76,5 +74,3 @@ def build_ema(model: nn.Module, decay: float, ramp_steps: float = 2000.0) -> Ave
     ema = AveragedModel(model, avg_fn=average, use_buffers=True)
     ema.requires_grad_(False)
     return ema
-
-

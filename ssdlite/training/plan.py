@@ -58,7 +58,8 @@ class RunPlan:
         if train.base_batch_size is None:
             lr = f"peak lr {self.peak_lr:.3g} (train.lr, not scaled: train.base_batch_size is None)"
         else:
-            lr = f"peak lr {self.peak_lr:.3g} (train.lr {train.lr:g} for batch {train.base_batch_size}, {train.lr_scaling} scaling)"
+            stated = f"train.lr {train.lr:g} for batch {train.base_batch_size}"
+            lr = f"peak lr {self.peak_lr:.3g} ({stated}, {train.lr_scaling} scaling)"
         if self.total_steps is None:
             steps = f"{self.limit} {train.max_time}: steps follow the clock"
             warmup = f"warmup {train.warmup_steps} steps or {train.max_warmup_fraction:.0%} of the time, whichever is first"
@@ -66,7 +67,9 @@ class RunPlan:
             estimate = "about " if self.limit == "max_time" else ""
             steps = f"{estimate}{self.total_steps} steps ({self.limit})"
             warmup = f"warmup {self.warmup_steps} steps"
-        return f"plan: {train.optimizer}, total batch {self.total_batch_size} ({devices}), {lr}, {steps}, {warmup}, then cosine to 0"
+        return (
+            f"plan: {train.optimizer}, total batch {self.total_batch_size} ({devices}), {lr}, {steps}, {warmup}, then cosine to 0"
+        )
 
     def warnings(self) -> list[str]:
         """Settings that make the plan degenerate, each naming the setting and a fix."""
@@ -79,7 +82,9 @@ class RunPlan:
                 f"the warmup is cut to {self.warmup_steps} steps ({train.max_warmup_fraction:.0%} of the run)"
             )
         if self.total_steps < MIN_STEPS:
-            found.append(f"the run has only {self.total_steps} optimiser steps: raise the time or epochs, or lower data.batch_size")
+            found.append(
+                f"the run has only {self.total_steps} optimiser steps: raise the time or epochs, or lower data.batch_size"
+            )
         elif train.optimizer == "sgd" and self.from_scratch and self.total_steps < MIN_SGD_STEPS_FROM_SCRATCH:
             found.append(
                 f"SGD from random weights for {self.total_steps} steps (fewer than {MIN_SGD_STEPS_FROM_SCRATCH}) rarely learns: "

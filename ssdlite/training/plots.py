@@ -76,7 +76,9 @@ def plot_predictions(examples, class_names: tuple[str, ...], out: Path, min_scor
         boxes = scale_boxes(detection["boxes"][keep].cpu(), original_sizes([target])[0], (height, width))
         for box, score, label in zip(boxes, detection["scores"][keep], detection["labels"][keep]):
             _draw_box(ax, box.tolist(), "red")
-            ax.text(box[0], box[1], f"{class_names[int(label) - 1]} {score:.2f}", color="white", fontsize=7, backgroundcolor="red")
+            ax.text(
+                box[0], box[1], f"{class_names[int(label) - 1]} {score:.2f}", color="white", fontsize=7, backgroundcolor="red"
+            )
     _save(fig, out)
 
 

@@ -12,10 +12,10 @@ from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from ssdlite.config import Accelerator, Config, Precision, to_dict
+from ssdlite.model.transfer import init_from_checkpoint
 from ssdlite.training.callbacks import PlanReport, RunPlots, Throughput
 from ssdlite.training.datamodule import DetectionDataModule
 from ssdlite.training.system import DetectionSystem
-from ssdlite.model.transfer import init_from_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ class RunDirError(ValueError):
 
 def write_resolved_config(config: Config, path: Path) -> None:
     """The config after overrides, as a Python file `load_config` reads back."""
-    text = f"from ssdlite.config import from_dict\n\nconfig = from_dict(\n{pprint.pformat(to_dict(config), indent=4, sort_dicts=False)}\n)\n"
+    data = pprint.pformat(to_dict(config), indent=4, sort_dicts=False)
+    text = f"from ssdlite.config import from_dict\n\nconfig = from_dict(\n{data}\n)\n"
     path.write_text(text)
 
 
@@ -57,8 +58,7 @@ def check_run_dir(run_dir: Path, resume: str | None) -> None:
     earlier = [name for name in ("last.ckpt", "best.ckpt", "metrics.csv") if (run_dir / name).exists()]
     if earlier and resume is None:
         raise RunDirError(
-            f"{run_dir} already holds a run ({', '.join(earlier)}): continue it with --resume auto, "
-            "or give a new --work-dir"
+            f"{run_dir} already holds a run ({', '.join(earlier)}): continue it with --resume auto, or give a new --work-dir"
         )
 
 
@@ -86,8 +86,14 @@ def build_trainer(config: Config, run_dir: Path, callbacks: list[L.Callback] = (
     # and on Ctrl-C, SIGTERM or any other exception, so `--resume auto` continues.
     # Lightning writes through a temporary file.
     best = ModelCheckpoint(
-        dirpath=run_dir, filename="best", monitor="val/AP", mode="max", auto_insert_metric_name=False,
-        every_n_epochs=train.eval_every_n_epochs, save_on_train_epoch_end=True, enable_version_counter=False,
+        dirpath=run_dir,
+        filename="best",
+        monitor="val/AP",
+        mode="max",
+        auto_insert_metric_name=False,
+        every_n_epochs=train.eval_every_n_epochs,
+        save_on_train_epoch_end=True,
+        enable_version_counter=False,
     )
     last = ModelCheckpoint(
         dirpath=run_dir, filename="last", save_on_train_epoch_end=True, enable_version_counter=False, save_on_exception=True
@@ -110,8 +116,14 @@ def build_trainer(config: Config, run_dir: Path, callbacks: list[L.Callback] = (
         default_root_dir=run_dir,
         logger=[CSVLogger(run_dir, name="", version=""), TensorBoardLogger(run_dir, name="tensorboard", version="")],
         callbacks=[
-            best, last, ResolvedConfig(config, run_dir / "config.py"), LearningRateMonitor(logging_interval="step"),
-            Throughput(), PlanReport(), RunPlots(run_dir), *callbacks,
+            best,
+            last,
+            ResolvedConfig(config, run_dir / "config.py"),
+            LearningRateMonitor(logging_interval="step"),
+            Throughput(),
+            PlanReport(),
+            RunPlots(run_dir),
+            *callbacks,
         ],
         log_every_n_steps=trainer.log_every_n_steps,
     )

@@ -8,10 +8,10 @@ import torch
 from lightning.pytorch.callbacks import Timer
 from torch.optim.lr_scheduler import LambdaLR
 
-from ssdlite.model.build import build_model
 from ssdlite.config import from_dict
 from ssdlite.data.batch import image_ids, original_sizes
 from ssdlite.evaluation import CocoEvaluation, CocoEvaluator
+from ssdlite.model.build import build_model
 from ssdlite.training.optim import build_ema, build_optimizer, warmup_cosine_factor
 from ssdlite.training.plan import RunPlan, plan_run
 
@@ -118,7 +118,14 @@ class DetectionSystem(L.LightningModule):
         batches = trainer.num_training_batches
         steps_per_epoch = math.ceil(batches / trainer.accumulate_grad_batches) if math.isfinite(batches) and batches > 0 else None
         from_scratch = model.init_from is None and model.pretrained_backbone is None
-        return plan_run(self.config.train, self.config.data.batch_size, trainer.world_size, steps_per_epoch, from_scratch, estimated_time_steps)
+        return plan_run(
+            self.config.train,
+            self.config.data.batch_size,
+            trainer.world_size,
+            steps_per_epoch,
+            from_scratch,
+            estimated_time_steps,
+        )
 
     def training_progress(self) -> float:
         """Fraction of the run done, by steps or by time, whichever limit is nearer."""

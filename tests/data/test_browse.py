@@ -2,8 +2,8 @@ import json
 
 import cv2
 import numpy as np
-
 from coco_files import coco_dataset
+
 from ssdlite.data.browse import box_statistics
 from ssdlite.data.coco import CocoDetection
 
@@ -18,7 +18,15 @@ def tiny_dataset(root, boxes: list[tuple[int, list[float], int]]) -> CocoDetecti
     ]
     categories = [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}, {"id": 6, "name": "bus"}]
     path = root / "annotations.json"
-    path.write_text(json.dumps({"images": [{"id": 1, "file_name": "1.png", "width": 128, "height": 112}], "annotations": annotations, "categories": categories}))
+    path.write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": "1.png", "width": 128, "height": 112}],
+                "annotations": annotations,
+                "categories": categories,
+            }
+        )
+    )
     return coco_dataset(root / "images", path)
 
 

@@ -4,13 +4,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from coco_files import ann, coco_dataset, write_coco
 from torch.utils.data import DataLoader
 
 from ssdlite.config import DataConfig
 from ssdlite.data.batch import collate
 from ssdlite.data.build import DataNotFoundError, build_dataset
-from coco_files import ann, coco_dataset, write_coco
 from ssdlite.data.coco import CocoDetection, DatasetError
+
 
 def dataset(root: Path, annotations: list[dict], num_images: int = 3, **kwargs) -> CocoDetection:
     return coco_dataset(root / "images", write_coco(root, annotations, num_images), **kwargs)
@@ -79,7 +80,10 @@ def test_an_annotation_file_that_is_not_json_names_the_file(tmp_path):
 
 def test_a_record_without_a_needed_key_is_named(tmp_path):
     path = write_coco(tmp_path, [ann(1, 1, 1, [0, 0, 5, 5]), {"id": 2, "image_id": 1, "bbox": [0, 0, 5, 5]}])
-    with pytest.raises(DatasetError, match=r"annotations\[1\] has no category_id; every entry of annotations needs id, image_id, category_id, bbox"):
+    with pytest.raises(
+        DatasetError,
+        match=r"annotations\[1\] has no category_id; every entry of annotations needs id, image_id, category_id, bbox",
+    ):
         coco_dataset(tmp_path / "images", path)
 
 

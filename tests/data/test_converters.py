@@ -19,8 +19,18 @@ BDD_FRAMES = [
         "attributes": {"weather": "overcast", "scene": "city street", "timeofday": "daytime"},
         "timestamp": 10000,
         "labels": [
-            {"id": 0, "category": "car", "attributes": {"occluded": False, "truncated": False}, "box2d": {"x1": 45.2, "y1": 254.5, "x2": 357.8, "y2": 487.9}},
-            {"id": 1, "category": "rider", "attributes": {"occluded": True, "truncated": False}, "box2d": {"x1": 600.0, "y1": 300.0, "x2": 640.0, "y2": 400.0}},
+            {
+                "id": 0,
+                "category": "car",
+                "attributes": {"occluded": False, "truncated": False},
+                "box2d": {"x1": 45.2, "y1": 254.5, "x2": 357.8, "y2": 487.9},
+            },
+            {
+                "id": 1,
+                "category": "rider",
+                "attributes": {"occluded": True, "truncated": False},
+                "box2d": {"x1": 600.0, "y1": 300.0, "x2": 640.0, "y2": 400.0},
+            },
             {"id": 2, "category": "traffic sign", "box2d": {"x1": 10.0, "y1": 10.0, "x2": 20.0, "y2": 20.0}},
             {"id": 3, "category": "lane", "poly2d": [{"vertices": [[0, 0], [5, 5]], "types": "LL", "closed": False}]},
         ],
@@ -97,7 +107,9 @@ def test_kitti_tool_writes_loadable_coco(tmp_path):
     out = tmp_path / "kitti.json"
     result = subprocess.run(
         [sys.executable, "tools/convert/kitti_to_coco.py", "--labels", str(labels), "--images", str(images), "--out", str(out)],
-        cwd=REPO, capture_output=True, text=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     assert len(COCO(str(out)).anns) == 5

@@ -11,7 +11,9 @@ from ssdlite.data.synthetic import MIN_BOX_SIDE, SCENES, make_image, make_synthe
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    return make_synthetic_dataset(tmp_path_factory.mktemp("a"), num_train=6, num_val=3, seed=5, scene="footage", image_size=(180, 320))
+    return make_synthetic_dataset(
+        tmp_path_factory.mktemp("a"), num_train=6, num_val=3, seed=5, scene="footage", image_size=(180, 320)
+    )
 
 
 def test_same_seed_same_files_other_seed_differs(generated, tmp_path):
@@ -44,7 +46,11 @@ def test_unknown_scene_names_the_allowed_ones(tmp_path):
 
 
 def test_footage_sizes_are_mostly_small_like_dash_cam_video():
-    boxes = [(category_id, w, h) for index in range(1, 61) for category_id, (_, _, w, h) in make_image(0, index, (360, 640), "footage")[1]]
+    boxes = [
+        (category_id, w, h)
+        for index in range(1, 61)
+        for category_id, (_, _, w, h) in make_image(0, index, (360, 640), "footage")[1]
+    ]
     category_ids, widths, heights = (np.array(column) for column in zip(*boxes))
     areas = widths * heights
     small, large = (areas < 32**2).mean(), (areas >= 96**2).mean()
@@ -56,7 +62,14 @@ def test_footage_sizes_are_mostly_small_like_dash_cam_video():
 
 def test_valid_coco_with_the_driving_categories(generated):
     coco = COCO(str(generated["train_annotations"]))
-    assert {c["id"]: c["name"] for c in coco.dataset["categories"]} == {1: "person", 2: "bicycle", 3: "car", 4: "motorcycle", 6: "bus", 8: "truck"}
+    assert {c["id"]: c["name"] for c in coco.dataset["categories"]} == {
+        1: "person",
+        2: "bicycle",
+        3: "car",
+        4: "motorcycle",
+        6: "bus",
+        8: "truck",
+    }
     assert len(coco.imgs) == 6 and len(coco.anns) > 6
     for ann in coco.anns.values():
         x, y, w, h = ann["bbox"]

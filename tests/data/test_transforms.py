@@ -46,7 +46,9 @@ def test_crop_that_removes_every_box_gives_empty_targets():
     image = np.full((200, 200, 3), 128, np.uint8)
     boxes = np.array([[0, 0, 20, 20]], dtype=np.float32)
     crop = MinIoURandomCrop(p=1.0)
-    out = crop.apply_to_bboxes(np.array([[0, 0, 0.1, 0.1, 1]], dtype=np.float32), crop_coords=(100, 100, 200, 200), shape=(200, 200))
+    out = crop.apply_to_bboxes(
+        np.array([[0, 0, 0.1, 0.1, 1]], dtype=np.float32), crop_coords=(100, 100, 200, 200), shape=(200, 200)
+    )
     assert out.shape[0] == 0
     transform = val_transform((100, 100))
     empty = transform(image=image, bboxes=np.zeros((0, 4), np.float32), labels=np.zeros(0, int), iscrowd=np.zeros(0, bool))

@@ -24,7 +24,14 @@ def test_quick_benchmark_reports_both_models(tmp_path):
     result = run_benchmark_tool("--quick", "--threads", "1", "--out", str(out))
     assert result.returncode == 0, result.stderr[-2000:]
     results = json.loads(out.read_text())
-    keys = {"params_M", "madds_G", "latency_b1_eager_ms", "throughput_b8_img_s", "postprocess_ms_per_image", "train_step_b16_img_s"}
+    keys = {
+        "params_M",
+        "madds_G",
+        "latency_b1_eager_ms",
+        "throughput_b8_img_s",
+        "postprocess_ms_per_image",
+        "train_step_b16_img_s",
+    }
     assert keys <= set(results["torchvision_ssdlite320_mobilenet_v3_large"])
     assert keys | {"latency_b1_onnxruntime_ms"} <= set(results["ours"]) == set(results["ratio_ours_over_theirs"])
     assert results["threads"] == 1 and 4.2 < results["ours"]["params_M"] < 4.6

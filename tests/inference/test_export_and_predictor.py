@@ -9,14 +9,13 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from overfit import IMAGE_SIZE, make_batch, overfit_model
 from PIL import Image
 
-from overfit import IMAGE_SIZE, make_batch, overfit_model
-from ssdlite.inference import predictor
 from ssdlite.checkpoint import load_checkpoint, save_checkpoint
 from ssdlite.config import Config, ModelConfig
+from ssdlite.inference import Detector, predictor
 from ssdlite.inference.export import check_onnx, export_onnx
-from ssdlite.inference import Detector
 
 REPO = Path(__file__).resolve().parents[2]
 CLASSES = ("red", "green", "blue")
@@ -126,12 +125,20 @@ def test_unreadable_inputs(trained, tmp_path, caplog):
 def test_onnx_export_parity_and_onnx_detector(trained, tmp_path):
     checkpoint, model, arrays, folder = trained
     images, _ = make_batch()
-    raw = export_onnx(model, Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5)), CLASSES, tmp_path / "raw.onnx", dynamic_batch=True)
+    raw = export_onnx(
+        model,
+        Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5)),
+        CLASSES,
+        tmp_path / "raw.onnx",
+        dynamic_batch=True,
+    )
     for batch in (images[:1], images[:3]):
         report = check_onnx(model, raw, batch, nms=False)
         assert report["cls_logits"] < 1e-4 and report["bbox_regression"] < 1e-4
     same(Detector.from_checkpoint(checkpoint).predict(folder), Detector.from_onnx(raw).predict(folder))
-    with_nms = export_onnx(model, Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5)), CLASSES, tmp_path / "nms.onnx", nms=True)
+    with_nms = export_onnx(
+        model, Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5)), CLASSES, tmp_path / "nms.onnx", nms=True
+    )
     for index in range(4):
         report = check_onnx(model, with_nms, images[index : index + 1], nms=True)
         assert report["labels"] == 0 and report["boxes"] < 1e-3
@@ -156,8 +163,19 @@ def test_export_keeps_the_model_in_its_mode(trained, tmp_path):
 def test_export_tool_checks_itself(trained, tmp_path):
     checkpoint, *_ = trained
     result = subprocess.run(
-        [sys.executable, "tools/export.py", "--checkpoint", str(checkpoint), "--dynamic-batch", "--out", str(tmp_path / "m.onnx")],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "tools/export.py",
+            "--checkpoint",
+            str(checkpoint),
+            "--dynamic-batch",
+            "--out",
+            str(tmp_path / "m.onnx"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert "batch 3: max |PyTorch - onnxruntime|" in result.stdout and (tmp_path / "m.onnx").is_file()
@@ -171,8 +189,24 @@ def test_infer_tool_on_a_clip_keeps_every_frame(trained, tmp_path):
         writer.write(np.ascontiguousarray(arrays[index % 4][:, :, ::-1]))
     writer.release()
     result = subprocess.run(
-        [sys.executable, "tools/infer.py", "--checkpoint", str(checkpoint), "--source", str(clip), "--out", str(tmp_path / "out"), "--every", "2", "--score-threshold", "0.01"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "tools/infer.py",
+            "--checkpoint",
+            str(checkpoint),
+            "--source",
+            str(clip),
+            "--out",
+            str(tmp_path / "out"),
+            "--every",
+            "2",
+            "--score-threshold",
+            "0.01",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     capture = cv2.VideoCapture(str(tmp_path / "out" / "clip.mp4"))
@@ -189,7 +223,10 @@ def test_infer_tool_on_a_folder_and_a_bad_video(trained, tmp_path):
     checkpoint, _, _, folder = trained
     run = lambda source, out: subprocess.run(  # noqa: E731
         [sys.executable, "tools/infer.py", "--checkpoint", str(checkpoint), "--source", str(source), "--out", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     result = run(folder, tmp_path / "images")
     assert result.returncode == 0, result.stderr

@@ -1,7 +1,6 @@
 import math
 
 import pytest
-import torch
 
 from ssdlite.model.anchors import AnchorGenerator
 
@@ -36,7 +35,9 @@ def test_anchor_values_worked_by_hand():
     # first cell of the 19x19 map: (scale 0.1, ratio 1) is 30 px square
     assert anchors[0].tolist() == pytest.approx([centre - 15, centre - 15, centre + 15, centre + 15], abs=1e-4)
     # (0.2, ratio 2): w = 0.2 sqrt(2) 300 = 84.85, h = 0.2 / sqrt(2) 300 = 42.43
-    assert anchors[1].tolist() == pytest.approx([centre - 42.4264, centre - 21.2132, centre + 42.4264, centre + 21.2132], abs=1e-3)
+    assert anchors[1].tolist() == pytest.approx(
+        [centre - 42.4264, centre - 21.2132, centre + 42.4264, centre + 21.2132], abs=1e-3
+    )
     # second cell of the first row moves right by one stride (300 / 19)
     assert (anchors[3] - anchors[0]).tolist() == pytest.approx([300 / 19, 0, 300 / 19, 0], abs=1e-4)
     # first anchor of the 10x10 map: centre 15, scale 0.35 -> 105 px square

@@ -1,11 +1,11 @@
 import pytest
 import torch
+from overfit import make_batch, overfit_model
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision.ops import box_iou
 
-from overfit import make_batch, overfit_model
-from ssdlite.model.build import build_model
 from ssdlite.config import ModelConfig
+from ssdlite.model.build import build_model
 
 
 @pytest.fixture(scope="module")

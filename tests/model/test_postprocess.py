@@ -39,7 +39,9 @@ def test_equals_direct_batched_nms_reference():
     anchors = torch.cat([top_left, top_left + 20 + torch.rand(num_anchors, 2, generator=generator) * 60], dim=1)
     cls_logits = torch.randn(2, num_anchors, num_classes, generator=generator) * 3
     bbox_regression = torch.randn(2, num_anchors, 4, generator=generator)
-    post = postprocessor(score_threshold=0.05, topk_per_class=50, nms_iou_threshold=0.5, max_detections_per_image=40, max_candidates_per_image=120)
+    post = postprocessor(
+        score_threshold=0.05, topk_per_class=50, nms_iou_threshold=0.5, max_detections_per_image=40, max_candidates_per_image=120
+    )
     detections = post(cls_logits, bbox_regression, anchors, (300, 300))
     for index in range(2):
         boxes, scores, labels = reference_detections(

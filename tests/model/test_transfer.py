@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from ssdlite.model.build import build_model
 from ssdlite.checkpoint import CheckpointError, save_checkpoint
 from ssdlite.config import Config, ModelConfig
+from ssdlite.model.build import build_model
 from ssdlite.model.transfer import init_from_checkpoint
 
 SOURCE_CLASSES = ("person", "bicycle", "car")

@@ -54,8 +54,22 @@ def test_one_recipe_and_torchvision_train_for_the_budget_and_are_scored(tmp_path
 def test_a_missing_recipe_is_one_line_error(tmp_path):
     missing = tmp_path / "nowhere.py"
     result = subprocess.run(
-        [sys.executable, "tools/benchmark_train.py", "--minutes", "0.1", "--recipes", str(missing), "--data", str(tmp_path / "data"), "--out", str(tmp_path / "out.json")],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "tools/benchmark_train.py",
+            "--minutes",
+            "0.1",
+            "--recipes",
+            str(missing),
+            "--data",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "out.json"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0 and result.stderr.strip() == f"error: config file {missing} does not exist"
     assert not (tmp_path / "out.json").exists() and not (tmp_path / "data").exists()

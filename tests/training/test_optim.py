@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from ssdlite.model.build import build_model
 from ssdlite.config import ModelConfig
+from ssdlite.model.build import build_model
 from ssdlite.training.optim import build_ema, build_optimizer, scaled_lr, warmup_cosine_factor
 
 

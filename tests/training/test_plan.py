@@ -22,7 +22,10 @@ def test_plan_scales_the_lr_for_one_and_two_devices():
 def test_planned_warmup_is_where_the_schedule_peaks():
     train = TrainConfig(warmup_steps=500, max_warmup_fraction=0.05, max_epochs=4)
     plan = plan_run(train, 24, 1, steps_per_epoch=100, from_scratch=False)
-    factors = [warmup_cosine_factor(step, step / plan.total_steps, 500, plan.train.max_warmup_fraction) for step in range(plan.total_steps)]
+    factors = [
+        warmup_cosine_factor(step, step / plan.total_steps, 500, plan.train.max_warmup_fraction)
+        for step in range(plan.total_steps)
+    ]
     cosine = [0.5 * (1 + math.cos(math.pi * step / plan.total_steps)) for step in range(plan.total_steps)]
     assert factors[plan.warmup_steps - 1] == pytest.approx(cosine[plan.warmup_steps - 1])
     assert factors[plan.warmup_steps - 2] < cosine[plan.warmup_steps - 2]

@@ -1,7 +1,6 @@
 """End-to-end training runs on tiny built-in data."""
 
 import json
-import math
 import os
 import signal
 import subprocess
@@ -13,7 +12,6 @@ import lightning as L
 import pytest
 import torch
 
-from ssdlite.checkpoint import load_checkpoint
 from ssdlite.config import Config, ConfigError, DataConfig, ModelConfig, TrainConfig, TrainerConfig, apply_overrides, load_config
 from ssdlite.data.synthetic import make_synthetic_dataset
 from ssdlite.training.runner import train
@@ -33,7 +31,17 @@ def tiny_data(tmp_path_factory) -> Path:
 
 def tiny_config(root: Path, **train) -> Config:
     """A narrow model at a small input, no augmentation: quick and deterministic."""
-    settings = dict(optimizer="adamw", lr=3e-3, warmup_steps=4, max_epochs=3, ema=True, ema_decay=0.99, eval_every_n_epochs=3, seed=0, deterministic=True)
+    settings = dict(
+        optimizer="adamw",
+        lr=3e-3,
+        warmup_steps=4,
+        max_epochs=3,
+        ema=True,
+        ema_decay=0.99,
+        eval_every_n_epochs=3,
+        seed=0,
+        deterministic=True,
+    )
     return Config(
         model=ModelConfig(image_size=(96, 160), width_mult=0.35),
         data=DataConfig(
@@ -71,7 +79,17 @@ def final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
 def test_train_evaluate_and_reproduce_the_logged_map(tiny_data, tmp_path):
     # validates after epoch 3; epoch 4 ends the run between validations
     run_dir = train(tiny_config(tiny_data, max_epochs=4, eval_every_n_epochs=3), "tiny.py", tmp_path / "run")
-    for name in ("config.py", "last.ckpt", "best.ckpt", "metrics.csv", "final_metrics.json", "plots/curves.png", "plots/class_ap.png", "plots/precision_recall.png", "plots/predictions.png"):
+    for name in (
+        "config.py",
+        "last.ckpt",
+        "best.ckpt",
+        "metrics.csv",
+        "final_metrics.json",
+        "plots/curves.png",
+        "plots/class_ap.png",
+        "plots/precision_recall.png",
+        "plots/predictions.png",
+    ):
         assert (run_dir / name).is_file(), name
     assert any((run_dir / "tensorboard").iterdir())
     rows = (run_dir / "metrics.csv").read_text().splitlines()
@@ -182,8 +200,21 @@ def test_ddp_on_two_processes_matches_single_process_eval(tiny_data, tmp_path):
     run_dir = tmp_path / "ddp"
     env = os.environ | {"PYTHONPATH": str(REPO)}
     result = subprocess.run(
-        [sys.executable, "tools/train.py", str(config_file), "--work-dir", str(run_dir), "--set", "trainer.devices=2", "trainer.strategy=ddp"],
-        cwd=REPO, capture_output=True, text=True, timeout=900, env=env,
+        [
+            sys.executable,
+            "tools/train.py",
+            str(config_file),
+            "--work-dir",
+            str(run_dir),
+            "--set",
+            "trainer.devices=2",
+            "trainer.strategy=ddp",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     logged = json.loads((run_dir / "final_metrics.json").read_text())
@@ -200,8 +231,12 @@ def test_bad_override_and_missing_data_are_clear(tmp_path):
     assert result.returncode != 0 and "data.batch_size" in result.stderr
     missing = tmp_path / "nowhere"
     result = run_tool(
-        "tools/train.py", "configs/coco_ssdlite.py", "--work-dir", str(tmp_path / "run"),
-        "--set", f"data.train_annotations={str(missing / 'train.json')!r}",
+        "tools/train.py",
+        "configs/coco_ssdlite.py",
+        "--work-dir",
+        str(tmp_path / "run"),
+        "--set",
+        f"data.train_annotations={str(missing / 'train.json')!r}",
     )
     assert result.returncode != 0 and str(missing / "train.json") in result.stderr
 
