@@ -89,6 +89,7 @@ def init_from_checkpoint(model: SSDLite, class_names: Sequence[str], path: str |
     target = model.state_dict()
     check_architecture(path, checkpoint, source, target)
 
+    saved = source
     if num_head_levels(source) != num_head_levels(target):  # model.stride8_map differs: levels shifted
         source = {key: value for key, value in source.items() if not key.startswith(HEAD_PREFIX)}
     predictors = set() if source_names == class_names else class_predictor_keys(model)
@@ -100,7 +101,7 @@ def init_from_checkpoint(model: SSDLite, class_names: Sequence[str], path: str |
         loaded=[key for key in target if how[key] == "loaded"],
         remapped=[key for key in target if how[key] == "remapped"],
         reinitialised=[key for key in target if how[key] == "reinitialised"],
-        dropped=[key for key in source if key not in target],
+        dropped=[key for key in saved if key not in source or key not in target],
         classes_kept=[name for name in class_names if name in source_names],
         classes_new=[name for name in class_names if name not in source_names],
         classes_dropped=[name for name in source_names if name not in class_names],

@@ -59,3 +59,15 @@ def test_bad_settings_raise():
         AnchorGenerator(min_scale=0.9, max_scale=0.2, aspect_ratios=TF_RATIOS)
     with pytest.raises(ValueError, match="aspect_ratios"):
         AnchorGenerator(*TF_SCALES, aspect_ratios=(1.0, -2.0))
+
+
+def test_the_stride8_map_gets_the_small_three_box_set_first():
+    generator = AnchorGenerator(*TF_SCALES, TF_RATIOS, stride8_scale=0.1)
+    specs = generator.box_specs(7)
+    assert specs[0] == [(0.05, 1.0), (0.1, 2.0), (0.1, 0.5)]
+    assert specs[1:] == tf_generator().box_specs(6)  # the six TF maps as before
+    anchors = generator([(38, 38), *GRIDS_300], (300, 300))
+    assert anchors.shape == (38 * 38 * 3 + 1917, 4)
+    # first cell of the 38x38 map: (0.05, 1) is 15 px square around (3.947, 3.947)
+    centre = 0.5 / 38 * 300
+    assert anchors[0].tolist() == pytest.approx([centre - 7.5, centre - 7.5, centre + 7.5, centre + 7.5], abs=1e-4)

@@ -59,3 +59,17 @@ def test_wrong_weights_are_clear_errors(tmp_path):
     torch.save(mobilenet_v2(width_mult=1.4).state_dict(), wide)
     with pytest.raises(ValueError, match="width_mult"):
         build_backbone(ModelConfig(pretrained_backbone=str(wide)))
+
+
+def test_the_stride8_map_is_the_expansion_output_of_the_block_into_stride16():
+    backbone = build_backbone(ModelConfig(stride8_map=True)).eval()
+    maps = backbone(torch.zeros(1, 3, 300, 300))
+    assert [m.shape[1] for m in maps] == [192, 576, 1280, 512, 256, 256, 128] == backbone.out_channels
+    assert [m.shape[-1] for m in maps] == [38, 19, 10, 5, 3, 2, 1]
+    # the same tensors under the same names as without the map: checkpoints stay compatible
+    assert build_backbone(ModelConfig()).state_dict().keys() == backbone.state_dict().keys()
+    # and the other maps are unchanged
+    plain = build_backbone(ModelConfig()).eval()
+    plain.load_state_dict(backbone.state_dict())
+    for with_map, without in zip(maps[1:], plain(torch.zeros(1, 3, 300, 300))):
+        assert torch.equal(with_map, without)

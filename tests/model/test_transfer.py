@@ -124,3 +124,17 @@ def test_a_file_that_is_not_an_ssdlite_checkpoint_is_refused(tmp_path):
         init_from_checkpoint(target, TARGET_CLASSES, tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match="does not exist"):
         init_from_checkpoint(target, TARGET_CLASSES, tmp_path / "missing.ckpt")
+
+
+def test_a_head_with_the_stride8_level_added_starts_fresh(tmp_path):
+    # the levels shift by one: a weight of the same shape would belong to another feature map
+    source = save_source(tmp_path / "source.ckpt")
+    config = tiny_config()
+    config.model.stride8_map = True
+    target = build_target(config, SOURCE_CLASSES)
+    fresh_head = {k: v.clone() for k, v in target.head.state_dict().items()}
+    report = init_from_checkpoint(target, SOURCE_CLASSES, tmp_path / "source.ckpt")
+    assert all(torch.equal(v, target.head.state_dict()[k]) for k, v in fresh_head.items())
+    assert all(torch.equal(v, source.backbone.state_dict()[k]) for k, v in target.backbone.state_dict().items())
+    assert all(key.startswith("head.") for key in report.reinitialised) and report.reinitialised
+    assert all(key.startswith("head.") for key in report.dropped) and report.dropped
