@@ -143,7 +143,7 @@ def offer_as_best(trainer: L.Trainer, val_ap: float) -> None:
     best.best_model_score = best.kth_value = score
     best.best_model_path = best.kth_best_model_path = path
     best.best_k_models = {path: score}
-    trainer.save_checkpoint(path)
+    trainer.save_checkpoint(path, weights_only=False)  # a full checkpoint: it resumes too
 
 
 def train(
