@@ -4,6 +4,7 @@ import json
 import logging
 import pprint
 import time
+import warnings
 from pathlib import Path
 
 import lightning as L
@@ -172,7 +173,11 @@ def train(
         report = init_from_checkpoint(system.model, datamodule.train_set.class_names, config.model.init_from)
         log.info(report.summary())
     trainer = build_trainer(config, run_dir, callbacks)
-    trainer.fit(system, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    with warnings.catch_warnings():
+        # The loggers write into the run directory before the checkpoint callbacks look at it;
+        # a real overwrite of another run was refused above (check_run_dir).
+        warnings.filterwarnings("ignore", message="Checkpoint directory .* exists and is not empty")
+        trainer.fit(system, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
 
     metrics = trainer.validate(system, datamodule=datamodule, verbose=False)[0]
     offer_as_best(trainer, metrics["val/AP"])

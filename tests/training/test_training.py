@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import lightning as L
@@ -14,7 +15,7 @@ import torch
 
 from ssdlite.config import Config, ConfigError, DataConfig, ModelConfig, TrainConfig, TrainerConfig, apply_overrides, load_config
 from ssdlite.data.synthetic import make_synthetic_dataset
-from ssdlite.training.runner import train
+from ssdlite.training.runner import RunDirError, train
 from ssdlite.training.system import NonFiniteLossError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -270,7 +271,12 @@ def logged_losses(run_dir: Path) -> list[float]:
 @pytest.mark.parametrize("recipe", ["driving_ssdlite.py", "driving_ssdlite_cpu.py", "synthetic_driving.py", "coco_ssdlite.py"])
 def test_each_shipped_recipe_learns_on_tiny_data(recipe, tiny_data, tmp_path, caplog):
     caplog.set_level("INFO")
-    run_dir = train(shrunk_recipe(recipe, tiny_data), recipe, tmp_path / "run")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_dir = train(shrunk_recipe(recipe, tiny_data), recipe, tmp_path / "run")
+    assert not [str(w.message) for w in caught if "exists and is not empty" in str(w.message)]  # a fresh run warns of no deletion
+    with pytest.raises(RunDirError, match="--resume auto, or give a new --work-dir"):
+        train(shrunk_recipe(recipe, tiny_data), recipe, run_dir)  # nor overwrites an earlier run
     losses = logged_losses(run_dir)
     assert sum(losses[-4:]) < sum(losses[:4])
     assert "plan: " in caplog.text and "peak lr" in caplog.text
