@@ -16,8 +16,8 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow  # each case starts a Python that imports Lightning
 
 
-def train_on(root: Path, annotations: Path, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    """tools/train.py on the synthetic config, pointed at `root`/images and `annotations`."""
+def train_on(root: Path, annotations: Path, cwd: Path = REPO, *overrides: str) -> subprocess.CompletedProcess:
+    """tools/train.py on the synthetic config, pointed at `root`/images and `annotations`, plus `overrides`."""
     data = [f"data.{split}_images={root / 'images'}" for split in ("train", "val")]
     data += [f"data.{split}_annotations={annotations}" for split in ("train", "val")]
     return subprocess.run(
@@ -31,6 +31,7 @@ def train_on(root: Path, annotations: Path, cwd: Path = REPO) -> subprocess.Comp
             "data.synthetic=False",
             "data.num_workers=0",
             *data,
+            *overrides,
         ],
         cwd=cwd,
         capture_output=True,
@@ -60,6 +61,13 @@ def test_an_image_missing_on_disk(tmp_path):
     (tmp_path / "images" / "2.png").unlink()
     line = error_line(train_on(tmp_path, annotations))
     assert str(annotations) in line and "1 images missing under" in line and "2.png" in line and "Fix the annotation file" in line
+
+
+def test_a_missing_checkpoint_to_start_from(tmp_path):
+    annotations = write_coco(tmp_path, [ann(1, 1, 1, [10, 10, 20, 20])])
+    missing = tmp_path / "coco_driving" / "best.ckpt"
+    line = error_line(train_on(tmp_path, annotations, REPO, f"model.init_from={missing}", "data.classes=('person',)"))
+    assert str(missing) in line and "does not exist" in line
 
 
 def test_an_unknown_category_id(tmp_path):
