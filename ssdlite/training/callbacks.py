@@ -5,7 +5,6 @@ import time
 from pathlib import Path
 
 import lightning as L
-from lightning.pytorch.callbacks import Timer
 
 from ssdlite.training import plots
 
@@ -63,8 +62,8 @@ class PlanReport(L.Callback):
         self._report(trainer, plan)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
-        if timer is None or timer.time_remaining() is None or trainer.global_step != self.start_step + self.measure_steps:
+        timer = pl_module.timer()
+        if timer is None or trainer.global_step != self.start_step + self.measure_steps:
             return
         seconds_per_step = (time.perf_counter() - self.start_time) / self.measure_steps
         estimated = trainer.global_step + int(timer.time_remaining() / seconds_per_step)

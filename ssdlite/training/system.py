@@ -115,8 +115,7 @@ class DetectionSystem(L.LightningModule):
     def run_plan(self, estimated_time_steps: int | None = None) -> RunPlan:
         """Length, warmup and peak lr of this run on this trainer's devices."""
         trainer, model = self.trainer, self.config.model
-        batches = trainer.num_training_batches
-        steps_per_epoch = math.ceil(batches / trainer.accumulate_grad_batches) if math.isfinite(batches) and batches > 0 else None
+        steps_per_epoch = self.steps_per_epoch()
         from_scratch = model.init_from is None and model.pretrained_backbone is None
         return plan_run(
             self.config.train,
@@ -127,18 +126,31 @@ class DetectionSystem(L.LightningModule):
             estimated_time_steps,
         )
 
+    def steps_per_epoch(self) -> int | None:
+        """Optimiser steps per epoch on each device; None until the training data is set up.
+
+        (Asking `estimated_stepping_batches` earlier would set the data up before a
+        resumed run restores its place in the epoch.)
+        """
+        batches = self.trainer.num_training_batches
+        if not (math.isfinite(batches) and batches > 0):
+            return None
+        return math.ceil(batches / self.trainer.accumulate_grad_batches)
+
+    def timer(self) -> Timer | None:
+        """The Timer that enforces `train.max_time`, if the run has one."""
+        timer = next((c for c in self.trainer.callbacks if isinstance(c, Timer)), None)
+        return timer if timer is not None and timer.time_remaining() is not None else None
+
     def training_progress(self) -> float:
         """Fraction of the run done, by steps or by time, whichever limit is nearer."""
-        trainer = self.trainer
+        trainer, steps_per_epoch = self.trainer, self.steps_per_epoch()
         step_limits = [trainer.max_steps] if trainer.max_steps > 0 else []
-        # Known once the training data is set up (not yet when the scheduler is built);
-        # asking `estimated_stepping_batches` earlier would set the data up before a
-        # resumed run restores its place in the epoch.
-        if trainer.max_epochs is not None and trainer.max_epochs > 0 and math.isfinite(trainer.num_training_batches):
-            step_limits.append(trainer.max_epochs * math.ceil(trainer.num_training_batches / trainer.accumulate_grad_batches))
+        if trainer.max_epochs is not None and trainer.max_epochs > 0 and steps_per_epoch is not None:
+            step_limits.append(trainer.max_epochs * steps_per_epoch)
         fractions = [self.global_step / limit for limit in step_limits]
-        timer = next((c for c in trainer.callbacks if isinstance(c, Timer)), None)
-        if timer is not None and timer.time_remaining() is not None:
+        timer = self.timer()
+        if timer is not None:
             elapsed = timer.time_elapsed()
             fractions.append(elapsed / max(elapsed + timer.time_remaining(), 1e-9))
         return max(fractions, default=0.0)
