@@ -8,7 +8,7 @@ results format: contiguous label k -> category id, and xyxy boxes -> xywh.
 
 import contextlib
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,11 +195,23 @@ def evaluate_model(model, dataset: CocoDetection, batch_size: int = 16, num_work
             returning detections as `SSDLite.predict` does (our model, or a wrapper).
         dataset: the validation split; its labels are the model's.
     """
+    device = next(model.parameters()).device
+    return evaluate_predict(lambda images, sizes: model.predict(images.to(device), sizes), dataset, batch_size, num_workers)
+
+
+@torch.inference_mode()
+def evaluate_predict(
+    predict: Callable[[torch.Tensor, list[tuple[int, int]]], list[dict]],
+    dataset: CocoDetection,
+    batch_size: int = 16,
+    num_workers: int = 0,
+) -> CocoEvaluation:
+    """Score `predict(images Tensor[B, 3, H, W], original sizes)` -> detections as
+    `SSDLite.predict` gives them (e.g. `Detector.predict_tensors`) on a validation split."""
     evaluator = CocoEvaluator.for_dataset(dataset)
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers, collate_fn=collate)
-    device = next(model.parameters()).device
     for images, targets in loader:
-        evaluator.update(model.predict(images.to(device), original_sizes(targets)), image_ids(targets))
+        evaluator.update(predict(images, original_sizes(targets)), image_ids(targets))
     return evaluator.compute()
 
 

@@ -4,6 +4,7 @@ Shared by the overfit test and the export tests (which check parity on a model
 whose detections are meaningful, not random).
 """
 
+import numpy as np
 import torch
 
 from ssdlite.config import ModelConfig
@@ -47,3 +48,11 @@ def overfit_model(steps: int = 300) -> tuple[torch.nn.Module, list[float]]:
         optimizer.step()
         losses.append(loss.item())
     return model.eval(), losses
+
+
+def same(a, b) -> None:
+    """Two lists of `Detections` agree: labels exactly, boxes and scores to float rounding."""
+    assert [d.labels.tolist() for d in a] == [d.labels.tolist() for d in b]
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x.boxes, y.boxes, atol=1e-3)
+        np.testing.assert_allclose(x.scores, y.scores, atol=1e-4)

@@ -1,8 +1,13 @@
 """Speed and size of our SSDLite against torchvision's SSDLite320-MobileNetV3 on this CPU.
 
 python tools/benchmark.py [CONFIG] --out results.json [--threads N] [--quick]
+python tools/benchmark.py --deploy CHECKPOINT --data CONFIG --out deploy.json [--threads N]
 
-CONFIG's model section is measured (default: the paper model, configs/coco_ssdlite.py).
+CONFIG's model section is measured (default: the paper model, configs/coco_ssdlite.py),
+with random weights. --deploy measures a trained checkpoint instead, in every
+runtime (PyTorch, onnxruntime and OpenVINO, fp32 and INT8): latency at batch 1,
+throughput at batch 8 and COCO mAP on the validation images of CONFIG's data,
+which also calibrate INT8; torchvision's SSDLite is the reference.
 """
 
 import argparse
@@ -10,7 +15,9 @@ import json
 import sys
 from pathlib import Path
 
+from ssdlite.checkpoint import CheckpointError
 from ssdlite.config import ConfigError, load_config
+from ssdlite.data.coco import DatasetError
 from ssdlite.inference.benchmark import format_table, run_benchmark
 
 
@@ -20,13 +27,33 @@ def main() -> None:
     parser.add_argument("--out", default="benchmark.json")
     parser.add_argument("--threads", type=int, help="torch and onnxruntime threads (default: torch's)")
     parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run, not numbers to quote")
+    parser.add_argument("--deploy", metavar="CHECKPOINT", help="a trained checkpoint to measure in every runtime")
+    parser.add_argument("--data", metavar="CONFIG", help="with --deploy: the config whose data scores and calibrates")
     args = parser.parse_args()
+    if args.deploy:
+        deploy(args)
+        return
     try:
         model_config = load_config(args.config).model
     except ConfigError as error:
         sys.exit(f"error: {error}")
     results = run_benchmark(model_config, args.threads, args.quick)
     print(format_table(results))
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=2)
+    print(f"wrote {args.out}")
+
+
+def deploy(args) -> None:
+    from ssdlite.inference.deploy_benchmark import format_deployment_table, run_deployment_benchmark
+
+    if not args.data:
+        sys.exit("error: --deploy needs --data CONFIG (the validation and calibration images)")
+    try:
+        results = run_deployment_benchmark(args.deploy, args.data, args.threads, args.quick)
+    except (CheckpointError, ConfigError, DatasetError, FileNotFoundError) as error:
+        sys.exit(f"error: {' '.join(str(error).split())}")
+    print(format_deployment_table(results))
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)
     print(f"wrote {args.out}")

@@ -1,6 +1,13 @@
-"""Export a checkpoint to ONNX and check it against PyTorch.
+"""Export a checkpoint to ONNX or OpenVINO IR, check it against PyTorch, and optionally quantise it to INT8.
 
-python tools/export.py --checkpoint PATH --format onnx [--nms] [--dynamic-batch] [--out FILE]
+python tools/export.py --checkpoint PATH [--format onnx|openvino] [--nms] [--dynamic-batch] [--out FILE]
+python tools/export.py --checkpoint PATH --format openvino --int8 --calibration CONFIG [--calibration-images 300]
+
+--format openvino writes FILE.xml + FILE.bin (and the FILE.onnx it converts),
+with a dynamic batch axis. --int8 quantises after calibrating on CONFIG's
+training images (NNCF for OpenVINO, onnxruntime's static QDQ for ONNX), scores
+floating point and INT8 on CONFIG's validation images side by side, and keeps
+the INT8 file only if it loses at most 1.0 AP point (--accept-int8-loss keeps it anyway).
 """
 
 import argparse
@@ -10,33 +17,99 @@ from pathlib import Path
 import torch
 
 from ssdlite.checkpoint import CheckpointError, load_checkpoint
+from ssdlite.config import ConfigError, load_config
+from ssdlite.data.build import build_dataset
+from ssdlite.data.coco import DatasetError
+from ssdlite.evaluation import evaluate_predict
+from ssdlite.inference import Detector
 from ssdlite.inference.export import check_onnx, export_onnx
+
+MAX_INT8_AP_LOSS = 0.01  # 1.0 AP point
+
+
+def check(model, out: Path, dynamic_batch: bool, nms: bool) -> None:
+    """Compare the exported file with PyTorch on random inputs at batch 1 (and 3 with a dynamic batch)."""
+    generator = torch.Generator().manual_seed(0)
+    for batch_size in [1, 3] if dynamic_batch else [1]:
+        images = torch.rand(batch_size, 3, *model.image_size, generator=generator) * 2 - 1
+        if out.suffix == ".xml":
+            from ssdlite.inference.openvino_ir import check_openvino
+
+            report, runtime = check_openvino(model, out, images), "OpenVINO"
+        else:
+            report, runtime = check_onnx(model, out, images, nms=nms), "onnxruntime"
+        print(f"batch {batch_size}: max |PyTorch - {runtime}| " + ", ".join(f"{k} {v:.1e}" for k, v in report.items()))
+
+
+def export(args, model, config, class_names) -> Path:
+    out = Path(args.out or Path(args.checkpoint).with_suffix(".xml" if args.format == "openvino" else ".onnx"))
+    if args.format == "onnx":
+        return export_onnx(model, config, class_names, out, nms=args.nms, dynamic_batch=args.dynamic_batch)
+    from ssdlite.inference.openvino_ir import export_openvino
+
+    if args.nms:
+        raise ValueError("--nms is for ONNX only: the OpenVINO IR holds the raw outputs, decoded outside")
+    onnx_path = export_onnx(model, config, class_names, out.with_suffix(".onnx"), dynamic_batch=True)
+    return export_openvino(onnx_path, out)
+
+
+def int8(args, config, class_names, fp32_path: Path) -> None:
+    """Quantise `fp32_path`, print both mAPs on the calibration config's validation split, keep or refuse."""
+    from ssdlite.inference.quantize import calibration_images, quantize_onnx, quantize_openvino
+
+    config.data = load_config(args.calibration).data
+    config.data.classes = class_names  # labels must mean what they meant in training
+    images = calibration_images(config, args.calibration_images)
+    out = fp32_path.with_name(f"{fp32_path.stem}_int8{fp32_path.suffix}")
+    quantize = quantize_openvino if args.format == "openvino" else quantize_onnx
+    quantize(str(fp32_path), images, str(out))
+    val_set = build_dataset(config.data, "val", config.model.image_size)
+    backend = args.format if args.format == "openvino" else "onnxruntime"
+    ap = {
+        name: evaluate_predict(Detector.load(path, backend).predict_tensors, val_set, batch_size=8).metrics["AP"]
+        for name, path in (("fp32", fp32_path), ("int8", out))
+    }
+    print(
+        f"{backend} on {len(val_set)} images of {config.data.val_annotations}: mAP fp32 {100 * ap['fp32']:.2f}, "
+        f"INT8 {100 * ap['int8']:.2f} ({100 * (ap['int8'] - ap['fp32']):+.2f} points)"
+    )
+    if ap["fp32"] - ap["int8"] > MAX_INT8_AP_LOSS and not args.accept_int8_loss:
+        for path in (out, out.with_suffix(".bin")):
+            path.unlink(missing_ok=True)
+        sys.exit(
+            f"INT8 loses more than {100 * MAX_INT8_AP_LOSS:.1f} AP point: not kept; "
+            "calibrate on more images, or pass --accept-int8-loss to keep it"
+        )
+    print(f"wrote {out}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("--format", choices=("onnx",), default="onnx")
-    parser.add_argument("--nms", action="store_true", help="decode boxes and run NMS inside the graph (batch 1)")
-    parser.add_argument("--dynamic-batch", action="store_true", help="a dynamic batch axis (raw outputs only)")
-    parser.add_argument("--out", help="default: the checkpoint's path with .onnx")
+    parser.add_argument("--format", choices=("onnx", "openvino"), default="onnx")
+    parser.add_argument("--nms", action="store_true", help="ONNX: decode boxes and run NMS inside the graph (batch 1)")
+    parser.add_argument("--dynamic-batch", action="store_true", help="ONNX: a dynamic batch axis (raw outputs only)")
+    parser.add_argument("--out", help="default: the checkpoint's path with .onnx or .xml")
+    parser.add_argument("--int8", action="store_true", help="also write an INT8 copy, calibrated on --calibration")
+    parser.add_argument("--calibration", metavar="CONFIG", help="config whose data calibrates and scores INT8")
+    parser.add_argument("--calibration-images", type=int, default=300, help="training images to calibrate on")
+    parser.add_argument("--accept-int8-loss", action="store_true", help="keep INT8 even if it loses > 1 AP point")
     args = parser.parse_args()
+    if args.int8 and not args.calibration:
+        parser.error("--int8 needs --calibration CONFIG (real images of your data; never random tensors)")
+    if args.int8 and args.nms:
+        parser.error("--int8 quantises the raw-output graph; drop --nms")
     try:
         model, config, class_names = load_checkpoint(args.checkpoint)
-        out = Path(args.out or Path(args.checkpoint).with_suffix(".onnx"))
-        export_onnx(model, config, class_names, out, nms=args.nms, dynamic_batch=args.dynamic_batch)
-    except (CheckpointError, ValueError) as error:
-        sys.exit(f"error: {' '.join(str(error).split())}")  # one line, though torch.load's reasons span several
-    generator = torch.Generator().manual_seed(0)
-    batch_sizes = [1, 3] if args.dynamic_batch else [1]
-    try:
-        for batch_size in batch_sizes:
-            images = torch.rand(batch_size, 3, *model.image_size, generator=generator) * 2 - 1
-            report = check_onnx(model, out, images, nms=args.nms)
-            print(f"batch {batch_size}: max |PyTorch - onnxruntime| " + ", ".join(f"{k} {v:.1e}" for k, v in report.items()))
+        out = export(args, model, config, class_names)
+        check(model, out, dynamic_batch=args.dynamic_batch or args.format == "openvino", nms=args.nms)
+        print(f"wrote {out} (checked against PyTorch)")
+        if args.int8:
+            int8(args, config, class_names, out)
     except AssertionError as error:
         sys.exit(f"export check FAILED: {error}")
-    print(f"wrote {out} (checked against PyTorch)")
+    except (CheckpointError, ConfigError, DatasetError, ValueError, FileNotFoundError) as error:
+        sys.exit(f"error: {' '.join(str(error).split())}")  # one line, though torch.load's reasons span several
 
 
 if __name__ == "__main__":

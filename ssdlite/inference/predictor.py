@@ -1,12 +1,14 @@
-"""Running a trained detector on images: from a checkpoint or an exported ONNX file."""
+"""Running a trained detector on images: from a checkpoint, an exported ONNX file or an OpenVINO IR."""
 
 import copy
 import glob
+import importlib.util
 import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -22,6 +24,7 @@ from ssdlite.model.postprocess import Postprocessor
 
 log = logging.getLogger(__name__)
 
+Backend = Literal["auto", "onnxruntime", "openvino"]  # how `Detector.load` runs an ONNX file
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
@@ -54,8 +57,9 @@ class Detections:
 class Detector:
     """A detector ready for inference: preprocessing, network, post-processing.
 
-    Build it with `from_checkpoint` or `from_onnx`; both give the same
-    detections for the same weights.
+    Build it with `load` (the backend follows the file), or `from_checkpoint`,
+    `from_onnx`, `from_openvino`; all give the same detections for the same
+    weights (to float rounding).
 
     Args:
         network: Tensor[B, 3, H, W] (normalised) -> (cls_logits [B, A, C], bbox_regression [B, A, 4]).
@@ -63,6 +67,7 @@ class Detector:
         postprocessor: thresholds and NMS.
         image_size: (H, W) of the network input.
         class_names: label k is `class_names[k - 1]`.
+        backend: what runs the network: "pytorch", "onnxruntime" or "openvino".
     """
 
     def __init__(
@@ -72,12 +77,14 @@ class Detector:
         postprocessor: Postprocessor,
         image_size: tuple[int, int],
         class_names: tuple[str, ...],
+        backend: str = "pytorch",
     ):
         self.network = network
         self.anchors = anchors
         self.postprocessor = postprocessor
         self.image_size = tuple(image_size)
         self.class_names = tuple(class_names)
+        self.backend = backend
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu") -> "Detector":
@@ -91,15 +98,54 @@ class Detector:
         return cls(network, model.anchors, model.postprocessor, model.image_size, class_names)
 
     @classmethod
+    def load(cls, path: str | Path, backend: Backend = "auto") -> "Detector":
+        """A detector for a `.ckpt` (PyTorch), `.onnx` or OpenVINO `.xml` file.
+
+        backend "auto" runs an ONNX file in OpenVINO when `openvino` is installed
+        (the fastest CPU path), else in onnxruntime; "onnxruntime" or "openvino"
+        choose for ONNX files. A checkpoint runs in PyTorch: export it with
+        `tools/export.py --format openvino` for OpenVINO's speed.
+        """
+        suffix = Path(path).suffix.lower()
+        if suffix == ".xml":
+            return cls.from_openvino(path)
+        if suffix != ".onnx":
+            return cls.from_checkpoint(path)
+        if backend == "openvino" or (backend == "auto" and importlib.util.find_spec("openvino") is not None):
+            return cls.from_openvino(path)
+        return cls.from_onnx(path)
+
+    @classmethod
+    def from_openvino(cls, path: str | Path, threads: int | None = None) -> "Detector":
+        """An OpenVINO IR from `tools/export.py --format openvino` (or a raw-output ONNX file),
+        compiled for the CPU with `threads` threads (default: torch's)."""
+        from ssdlite.inference.openvino_ir import compile_ir, run_compiled
+
+        compiled, config, class_names = compile_ir(path, threads)
+        postprocessor = build_postprocessor(config.model, build_loss(config.model).score_activation)
+
+        def network(images: torch.Tensor):
+            return run_compiled(compiled, images)
+
+        return cls(network, build_anchors(config.model), postprocessor, config.model.image_size, class_names, "openvino")
+
+    @classmethod
     def from_onnx(cls, path: str | Path) -> "Detector":
-        """An ONNX file from `ssdlite.inference.export.export_onnx` with raw outputs (not `--nms`).
+        """An ONNX file from `ssdlite.inference.export.export_onnx` with raw outputs (not `--nms`),
+        run by onnxruntime with torch's thread count.
 
         Anchors and post-processing come from the config in the file's metadata,
         built as `build_model` builds them.
         """
         import onnxruntime
 
-        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        # Idle threads sleep instead of spinning: they would take the cores from the
+        # decoding, drawing or tracking that runs between two calls.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3  # errors only: quantised graphs log every unused initializer
+        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         meta = session.get_modelmeta().custom_metadata_map
         if "ssdlite_config" not in meta:
             raise ValueError(f"{path} was not exported by ssdlite (no ssdlite_config metadata)")
@@ -116,7 +162,7 @@ class Detector:
             return torch.from_numpy(cls_logits), torch.from_numpy(bbox_regression)
 
         class_names = tuple(json.loads(meta["ssdlite_class_names"]))
-        return cls(network, build_anchors(model_cfg), postprocessor, model_cfg.image_size, class_names)
+        return cls(network, build_anchors(model_cfg), postprocessor, model_cfg.image_size, class_names, "onnxruntime")
 
     def preprocess(self, images: list[np.ndarray]) -> torch.Tensor:
         """RGB uint8 HxWx3 arrays -> Tensor[B, 3, H, W] resized and normalised as in validation."""
@@ -159,6 +205,12 @@ class Detector:
             ):
                 results.append(self._detections(det, source, size))
         return results
+
+    def predict_tensors(self, images: torch.Tensor, orig_sizes: list[tuple[int, int]]) -> list[dict[str, torch.Tensor]]:
+        """Detections of preprocessed images Tensor[B, 3, H, W], as `SSDLite.predict` gives them
+        (boxes in the pixels of images of `orig_sizes`), with the model's thresholds."""
+        cls_logits, bbox_regression = self.network(images)
+        return self.postprocessor(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, orig_sizes)
 
     def _postprocessor(
         self, score_threshold: float | None, max_detections: int | None, classes: list[str] | None

@@ -88,28 +88,39 @@ class Postprocessor:
     def detect(
         self, cls_logits: Tensor, bbox_regression: Tensor, anchors: Tensor, image_size: tuple[int, int]
     ) -> dict[str, Tensor]:
-        """Detections of one image: cls_logits Tensor[A, C], bbox_regression Tensor[A, 4]; boxes in input pixels."""
-        boxes = clip_boxes_to_image(self.box_coder.decode(bbox_regression, anchors), image_size)  # (A, 4)
-        return self.select(boxes, self.class_scores(cls_logits))
+        """Detections of one image: cls_logits Tensor[A, C], bbox_regression Tensor[A, 4]; boxes in input pixels.
 
-    def select(self, boxes: Tensor, scores: Tensor) -> dict[str, Tensor]:
-        """Top-k, threshold and NMS for one image: boxes Tensor[A, 4], scores Tensor[A, K]."""
+        Only the candidates that pass the threshold and the top-k are decoded,
+        and one class-wise `batched_nms` runs over all of them.
+        """
+        scores, anchor_index, labels = self.candidates(self.class_scores(cls_logits))
+        boxes = self.box_coder.decode(bbox_regression[anchor_index], anchors[anchor_index])  # (N, 4)
+        boxes = clip_boxes_to_image(boxes, image_size)
+        kept = batched_nms(boxes, scores, labels, self.nms_iou_threshold)[: self.max_detections_per_image]
+        return {"boxes": boxes[kept], "scores": scores[kept], "labels": labels[kept]}
+
+    def candidates(self, scores: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Per-class top-k above the threshold, then the best `max_candidates_per_image`.
+
+        Args:
+            scores: Tensor[A, K] of the object classes.
+
+        Returns:
+            (scores, anchor index, label 1..K) of each candidate, Tensor[N] each.
+        """
         column_labels = torch.arange(1, scores.shape[1] + 1, device=scores.device)  # (K,) the label of each column
         if self.labels_to_keep is not None:
             column_labels = column_labels.new_tensor(sorted(self.labels_to_keep))
             scores = scores[:, column_labels - 1]
         num_anchors, num_classes = scores.shape
         top_scores, top_anchors = scores.topk(min(self.topk_per_class, num_anchors), dim=0)  # (k, K)
-        classes = torch.arange(num_classes, device=scores.device).expand_as(top_scores)
+        columns = torch.arange(num_classes, device=scores.device).expand_as(top_scores)
         keep = top_scores > self.score_threshold
-        top_scores, top_anchors, classes = top_scores[keep], top_anchors[keep], classes[keep]
+        top_scores, top_anchors, columns = top_scores[keep], top_anchors[keep], columns[keep]
         if top_scores.numel() > self.max_candidates_per_image:
             top_scores, best = top_scores.topk(self.max_candidates_per_image)
-            top_anchors, classes = top_anchors[best], classes[best]
-        candidate_boxes = boxes[top_anchors]
-        kept = batched_nms(candidate_boxes, top_scores, classes, self.nms_iou_threshold)
-        kept = kept[: self.max_detections_per_image]
-        return {"boxes": candidate_boxes[kept], "scores": top_scores[kept], "labels": column_labels[classes[kept]]}
+            top_anchors, columns = top_anchors[best], columns[best]
+        return top_scores, top_anchors, column_labels[columns]
 
 
 def scale_boxes(boxes: Tensor, from_size: tuple[int, int], to_size: tuple[int, int]) -> Tensor:

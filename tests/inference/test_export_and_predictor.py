@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from overfit import IMAGE_SIZE, make_batch, overfit_model
+from overfit import IMAGE_SIZE, make_batch, same
 from PIL import Image
 
-from ssdlite.checkpoint import load_checkpoint, save_checkpoint
+from ssdlite.checkpoint import load_checkpoint
 from ssdlite.config import Config, ModelConfig
 from ssdlite.inference import Detector, predictor
 from ssdlite.inference.export import check_onnx, export_onnx
@@ -20,28 +20,6 @@ from ssdlite.inference.export import check_onnx, export_onnx
 REPO = Path(__file__).resolve().parents[2]
 CLASSES = ("red", "green", "blue")
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """(checkpoint path, model, uint8 RGB images, folder of PNGs) for the memorised batch."""
-    root = tmp_path_factory.mktemp("overfit")
-    model, _ = overfit_model()
-    config = Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5))
-    save_checkpoint(root / "model.ckpt", model, config, CLASSES)
-    images, _ = make_batch()
-    arrays = ((images.permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
-    (root / "images").mkdir()
-    for index, array in enumerate(arrays):
-        cv2.imwrite(str(root / "images" / f"{index}.png"), array[:, :, ::-1])
-    return root / "model.ckpt", model, list(arrays), root / "images"
-
-
-def same(a, b) -> None:
-    assert [d.labels.tolist() for d in a] == [d.labels.tolist() for d in b]
-    for x, y in zip(a, b):
-        np.testing.assert_allclose(x.boxes, y.boxes, atol=1e-3)
-        np.testing.assert_allclose(x.scores, y.scores, atol=1e-4)
 
 
 def test_path_array_pil_and_list_give_identical_detections(trained):

@@ -1,0 +1,118 @@
+"""A trained checkpoint in every runtime, in one process: latency, throughput and COCO mAP.
+
+Runtimes: PyTorch eager, onnxruntime fp32 and INT8 (static QDQ), OpenVINO fp32
+and INT8 (NNCF), all made from the checkpoint here, and torchvision's
+`ssdlite320_mobilenet_v3_large` eager (random weights) as the reference.
+Inputs are validation images of a config, preprocessed, so post-processing
+sees a trained model's scores. Timing is interleaved: every round times each
+runtime once, so drift and other load hit all of them alike; figures are
+medians over rounds. onnxruntime's idle threads do not spin (`Detector.from_onnx`).
+"""
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torchvision.models.detection import ssdlite320_mobilenet_v3_large
+
+from ssdlite.checkpoint import load_checkpoint
+from ssdlite.config import load_config
+from ssdlite.data.batch import collate, original_sizes
+from ssdlite.data.build import build_dataset
+from ssdlite.evaluation import evaluate_predict
+from ssdlite.inference.export import export_onnx
+from ssdlite.inference.openvino_ir import export_openvino
+from ssdlite.inference.predictor import Detector
+from ssdlite.inference.quantize import calibration_images, quantize_onnx, quantize_openvino
+
+TORCHVISION = "torchvision_ssdlite320_mobilenet_v3_large"
+
+
+def interleaved_median_ms(fns: dict[str, Callable[[], object]], warmup: int, rounds: int) -> dict[str, float]:
+    """Median milliseconds of each function, timed one after another within each round."""
+    times = {name: [] for name in fns}
+    for round_index in range(warmup + rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            if round_index >= warmup:
+                times[name].append(time.perf_counter() - start)
+    return {name: 1000 * statistics.median(values) for name, values in times.items()}
+
+
+def build_detectors(checkpoint: str, config, class_names, folder: Path, num_calibration: int) -> dict[str, Detector]:
+    """The checkpoint as a `Detector` in each runtime; the exported and quantised files go to `folder`."""
+    model, _, _ = load_checkpoint(checkpoint)
+    onnx_path = export_onnx(model, config, class_names, folder / "model.onnx", dynamic_batch=True)
+    xml_path = export_openvino(onnx_path, folder / "model.xml")
+    images = calibration_images(config, num_calibration)
+    quantize_onnx(str(onnx_path), images, str(folder / "model_int8.onnx"))
+    quantize_openvino(str(xml_path), images, str(folder / "model_int8.xml"))
+    return {
+        "pytorch_eager": Detector.from_checkpoint(checkpoint),
+        "onnxruntime_fp32": Detector.load(onnx_path, "onnxruntime"),
+        "onnxruntime_int8": Detector.load(folder / "model_int8.onnx", "onnxruntime"),
+        "openvino_fp32": Detector.from_openvino(xml_path),
+        "openvino_int8": Detector.from_openvino(folder / "model_int8.xml"),
+    }
+
+
+def timing_functions(detectors: dict[str, Detector], images: torch.Tensor, sizes: list) -> dict[str, Callable]:
+    """Per runtime: network at batch 1, end to end at batch 1 and 8, post-processing of batch 1's outputs."""
+    one, eight = images[:1], images[:8]
+    fns = {}
+    for name, detector in detectors.items():
+        outputs = detector.network(one)
+        post = detector.postprocessor
+        fns |= {
+            (name, "network_b1_ms"): lambda d=detector: d.network(one),
+            (name, "end_to_end_b1_ms"): lambda d=detector: d.predict_tensors(one, sizes[:1]),
+            (name, "postprocess_b1_ms"): lambda d=detector, o=outputs, p=post: p(*o, d.anchors, d.image_size, sizes[:1]),
+            (name, "end_to_end_b8_ms"): lambda d=detector: d.predict_tensors(eight, sizes[:8]),
+        }
+    reference = ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=91).eval()
+    one_list, eight_list = list((one + 1) / 2), list((eight + 1) / 2)  # it takes [0, 1] and resizes itself
+    fns[(TORCHVISION, "end_to_end_b1_ms")] = lambda: reference(one_list)
+    fns[(TORCHVISION, "end_to_end_b8_ms")] = lambda: reference(eight_list)
+    return fns
+
+
+def run_deployment_benchmark(
+    checkpoint: str, data_config: str, threads: int | None = None, quick: bool = False
+) -> dict[str, dict[str, float]]:
+    """Figures per runtime: "network_b1_ms", "end_to_end_b1_ms", "postprocess_b1_ms",
+    "throughput_b8_img_s" and "mAP" on `data_config`'s validation split (torchvision: speed only)."""
+    if threads:
+        torch.set_num_threads(threads)
+    _, config, class_names = load_checkpoint(checkpoint)
+    config.data = load_config(data_config).data
+    config.data.classes = class_names
+    val_set = build_dataset(config.data, "val", config.model.image_size)
+    images, targets = collate([val_set[i] for i in range(8)])
+    with tempfile.TemporaryDirectory() as folder, torch.inference_mode():
+        detectors = build_detectors(checkpoint, config, class_names, Path(folder), 32 if quick else 300)
+        timings = interleaved_median_ms(
+            timing_functions(detectors, images, original_sizes(targets)), *((1, 3) if quick else (5, 40))
+        )
+        results = {name: {} for name in [*detectors, TORCHVISION]}
+        for (name, figure), milliseconds in timings.items():
+            if figure == "end_to_end_b8_ms":
+                results[name]["throughput_b8_img_s"] = 8000 / milliseconds
+            else:
+                results[name][figure] = milliseconds
+        for name, detector in detectors.items():
+            results[name]["mAP"] = evaluate_predict(detector.predict_tensors, val_set, batch_size=8).metrics["AP"]
+    return results
+
+
+def format_deployment_table(results: dict[str, dict[str, float]]) -> str:
+    figures = ["network_b1_ms", "end_to_end_b1_ms", "postprocess_b1_ms", "throughput_b8_img_s", "mAP"]
+    reference = results[TORCHVISION]["end_to_end_b1_ms"]
+    lines = [f"{'runtime':<42}" + "".join(f"{f:>20}" for f in figures) + f"{'e2e b1 / torchvision':>22}"]
+    for name, row in results.items():
+        cells = "".join(f"{row[f] * (100 if f == 'mAP' else 1):>20.2f}" if f in row else f"{'':>20}" for f in figures)
+        lines.append(f"{name:<42}{cells}{row['end_to_end_b1_ms'] / reference:>22.2f}")
+    return "\n".join(lines)

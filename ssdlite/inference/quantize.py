@@ -1,0 +1,96 @@
+"""INT8 post-training quantisation: an OpenVINO IR by NNCF, an ONNX file by onnxruntime's static QDQ.
+
+Both calibrate on real images: the training split of a config's data,
+preprocessed as for validation (resize and normalise, no augmentation). The
+graphs hold the network only; decoding and NMS stay in floating point outside.
+`openvino`, `nncf` and `onnxruntime.quantization` are imported inside the
+functions that need them.
+"""
+
+import dataclasses
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from torch import Tensor
+
+from ssdlite.config import Config
+from ssdlite.data.build import build_dataset
+from ssdlite.data.transforms import val_transform
+from ssdlite.inference.openvino_ir import onnx_metadata
+from ssdlite.training.datamodule import DetectionDataModule
+
+
+def calibration_images(config: Config, count: int) -> Tensor:
+    """Tensor[count, 3, H, W]: `count` training images of `config`'s data, spread evenly over the split.
+
+    Raises:
+        DataNotFoundError: the config's data is not on disk.
+        ValueError: the split has fewer than `count` images.
+    """
+    data = dataclasses.replace(config.data)
+    DetectionDataModule(data, config.model.image_size, config.train.seed).prepare_data()  # built-in data: made on first use
+    dataset = build_dataset(data, "train", config.model.image_size)
+    if len(dataset) < count:
+        raise ValueError(
+            f"{data.train_annotations} has {len(dataset)} training images, fewer than the {count} "
+            "asked for calibration; lower --calibration-images or point the config at more data"
+        )
+    dataset.transform = val_transform(config.model.image_size)
+    indices = np.linspace(0, len(dataset) - 1, count).round().astype(int)
+    return torch.stack([dataset[int(index)][0] for index in indices])
+
+
+def quantize_openvino(xml_path: str, images: Tensor, out_path: str) -> str:
+    """NNCF post-training quantisation of an IR from `export_openvino`, every layer; metadata carried over.
+
+    Every convolution is quantised, the predictors' last ones too: on the demo
+    model that costs 0.04 AP point, keeping those twelve in fp32 0.07.
+    """
+    import nncf
+    import openvino
+
+    model = openvino.Core().read_model(xml_path)
+    quantized = nncf.quantize(model, nncf.Dataset([image[None].numpy() for image in images]), subset_size=len(images))
+    for key in ("ssdlite_config", "ssdlite_class_names"):
+        quantized.set_rt_info(model.get_rt_info(["ssdlite", key]).astype(str), ["ssdlite", key])
+    openvino.save_model(quantized, out_path, compress_to_fp16=False)
+    return out_path
+
+
+def quantize_onnx(onnx_path: str, images: Tensor, out_path: str) -> str:
+    """onnxruntime static quantisation (QDQ, per-channel int8 weights, uint8 activations); metadata kept."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quant_pre_process, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter([{"images": image[None].numpy()} for image in images])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    with tempfile.TemporaryDirectory() as folder:
+        prepared = str(Path(folder) / "prepared.onnx")
+        quant_pre_process(onnx_path, prepared)  # shape inference and graph optimisation, as onnxruntime advises
+        quantize_static(
+            prepared,
+            out_path,
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+        )
+    copy_onnx_metadata(onnx_path, out_path)
+    return out_path
+
+
+def copy_onnx_metadata(source: str, target: str) -> None:
+    """The ssdlite metadata of ONNX file `source` into ONNX file `target`."""
+    model = onnx.load(target)
+    del model.metadata_props[:]
+    for key, value in onnx_metadata(source).items():
+        model.metadata_props.add(key=key, value=value)
+    onnx.save(model, target)

@@ -1,0 +1,117 @@
+"""OpenVINO IR export, INT8 quantisation and the detectors that run them, on the memorised model."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openvino
+import pytest
+import torch
+from coco_files import ann, write_coco
+from overfit import IMAGE_SIZE, make_batch, same
+from torchvision.ops import box_iou
+
+from ssdlite.config import Config, DataConfig, ModelConfig
+from ssdlite.data.build import DataNotFoundError
+from ssdlite.inference import Detector
+from ssdlite.inference.export import export_onnx
+from ssdlite.inference.openvino_ir import check_openvino, export_openvino
+from ssdlite.inference.quantize import calibration_images, quantize_onnx, quantize_openvino
+
+REPO = Path(__file__).resolve().parents[2]
+CLASSES = ("red", "green", "blue")  # as the `trained` fixture saves them
+CONFIG = Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5))
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def exported(trained, tmp_path_factory):
+    """(ONNX path, IR path) of the memorised model, both with a dynamic batch."""
+    _, model, _, _ = trained
+    root = tmp_path_factory.mktemp("openvino")
+    onnx_path = export_onnx(model, CONFIG, CLASSES, root / "model.onnx", dynamic_batch=True)
+    return onnx_path, export_openvino(onnx_path, root / "model.xml")
+
+
+def test_openvino_gives_the_detections_of_the_checkpoint(trained, exported):
+    checkpoint, model, _, folder = trained
+    onnx_path, xml_path = exported
+    images, _ = make_batch()
+    for batch in (images[:1], images[:3]):
+        report = check_openvino(model, xml_path, batch)
+        assert report["cls_logits"] < 1e-4 and report["bbox_regression"] < 1e-4
+    expected = Detector.from_checkpoint(checkpoint).predict(folder, score_threshold=0.3)
+    assert all(len(d.labels) == 2 for d in expected)  # the memorised boxes: a meaningful comparison
+    for path in (xml_path, onnx_path):  # OpenVINO reads our ONNX file too
+        detector = Detector.from_openvino(path)
+        assert detector.class_names == CLASSES and detector.image_size == IMAGE_SIZE
+        same(expected, detector.predict(folder, score_threshold=0.3))
+
+
+def test_load_picks_the_backend_from_the_file(trained, exported):
+    checkpoint = trained[0]
+    onnx_path, xml_path = exported
+    assert Detector.load(checkpoint).backend == "pytorch"
+    assert Detector.load(xml_path).backend == "openvino"
+    assert Detector.load(onnx_path).backend == "openvino"  # installed, so the fastest CPU path
+    assert Detector.load(onnx_path, "onnxruntime").backend == "onnxruntime"
+
+
+def test_files_not_written_by_ssdlite_are_refused(exported, tmp_path):
+    onnx_path, _ = exported
+    foreign = tmp_path / "foreign.xml"
+    openvino.save_model(openvino.convert_model(str(onnx_path)), str(foreign))  # the graph without our metadata
+    with pytest.raises(ValueError, match=f"{foreign} has no ssdlite metadata"):
+        Detector.from_openvino(foreign)
+    garbage = tmp_path / "garbage.xml"
+    garbage.write_text("<net>")
+    with pytest.raises(ValueError, match=f"{garbage} could not be read by OpenVINO"):
+        Detector.from_openvino(garbage)
+    with pytest.raises(FileNotFoundError, match="missing.xml does not exist"):
+        Detector.from_openvino(tmp_path / "missing.xml")
+
+
+def test_int8_files_keep_the_metadata_and_the_detections(trained, exported, tmp_path):
+    _, _, _, folder = trained
+    onnx_path, xml_path = exported
+    images, _ = make_batch(num_images=16, seed=1)  # the memorised task's own kind of image
+    expected = Detector.from_openvino(xml_path).predict(folder, score_threshold=0.5)
+    for quantized in (
+        quantize_openvino(str(xml_path), images, str(tmp_path / "int8.xml")),
+        quantize_onnx(str(onnx_path), images, str(tmp_path / "int8.onnx")),
+    ):
+        detector = Detector.load(quantized, "onnxruntime")
+        assert detector.class_names == CLASSES
+        got = detector.predict(folder, score_threshold=0.2)
+        for x, y in zip(got, expected):  # every fp32 detection is found again, same class, same place
+            iou = box_iou(torch.from_numpy(y.boxes), torch.from_numpy(x.boxes))  # (fp32, INT8)
+            same_class = torch.from_numpy(y.labels[:, None] == x.labels[None, :])
+            assert (iou * same_class).max(dim=1).values.min() > 0.7, (y, x)
+    ops = {op.get_type_name() for op in openvino.Core().read_model(str(tmp_path / "int8.xml")).get_ops()}
+    assert "FakeQuantize" in ops
+
+
+def test_calibration_needs_the_config_data_and_enough_images(tmp_path):
+    annotations = write_coco(tmp_path, [ann(1, 1, 3, [10, 10, 30, 20])], num_images=3)
+    data = DataConfig(train_images=str(tmp_path / "images"), train_annotations=str(annotations), classes=("car",))
+    config = Config(model=ModelConfig(image_size=(64, 96)), data=data)
+    assert calibration_images(config, 2).shape == (2, 3, 64, 96)
+    with pytest.raises(ValueError, match=f"{annotations} has 3 training images, fewer than the 5"):
+        calibration_images(config, 5)
+    config.data.train_images = str(tmp_path / "absent")
+    with pytest.raises(DataNotFoundError, match="absent"):
+        calibration_images(config, 2)
+
+
+def test_export_tool_writes_a_checked_ir(trained, tmp_path):
+    checkpoint = trained[0]
+    command = [sys.executable, "tools/export.py", "--checkpoint", str(checkpoint), "--format", "openvino"]
+    result = subprocess.run([*command, "--out", str(tmp_path / "m.xml")], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "batch 3: max |PyTorch - OpenVINO|" in result.stdout
+    assert json.loads(
+        openvino.Core().read_model(str(tmp_path / "m.xml")).get_rt_info(["ssdlite", "ssdlite_class_names"]).astype(str)
+    ) == list(CLASSES)
+    refused = subprocess.run([*command, "--int8"], cwd=REPO, capture_output=True, text=True)
+    assert refused.returncode == 2 and "--int8 needs --calibration CONFIG" in refused.stderr
