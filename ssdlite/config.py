@@ -82,6 +82,9 @@ class DataConfig:
     # Class names to train on, in label order (label 1 is the first name).
     # None: every category in the training annotation file.
     classes: tuple[str, ...] | None = None
+    # (file category, class) pairs renaming the annotation files' categories first, several
+    # into one; categories left out are dropped. E.g. tuple(converters.BDD100K_TO_COCO.items()).
+    category_map: tuple[tuple[str, str], ...] | None = None
     keep_empty_images: bool = True  # images left with no boxes train as background
     max_bad_image_fraction: float = 0.01  # unreadable images tolerated before the run stops
     # Built-in driving data: generated into the folders above when missing.

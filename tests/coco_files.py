@@ -36,7 +36,9 @@ def ann(id, image_id, category_id, bbox, iscrowd=0):
     }
 
 
-def coco_dataset(images_dir: Path, annotation_file: Path, **settings) -> CocoDetection:
+def coco_dataset(images_dir: Path, annotation_file: Path, category_map: dict | None = None, **settings) -> CocoDetection:
     """A `CocoDetection` with no transform and the data config's settings, changed by `settings`."""
     cfg = DataConfig(**settings)
-    return CocoDetection(images_dir, annotation_file, None, cfg.classes, cfg.keep_empty_images, cfg.max_bad_image_fraction)
+    return CocoDetection(
+        images_dir, annotation_file, None, cfg.classes, cfg.keep_empty_images, cfg.max_bad_image_fraction, category_map
+    )

@@ -35,7 +35,10 @@ def build_dataset(cfg: DataConfig, split: Literal["train", "val"], image_size: t
         transform = train_transform(image_size, cfg.photometric, cfg.zoom_out_max, cfg.min_iou_crop, cfg.hflip)
     else:
         transform = val_transform(image_size)
-    return CocoDetection(images, annotations, transform, cfg.classes, cfg.keep_empty_images, cfg.max_bad_image_fraction)
+    category_map = dict(cfg.category_map) if cfg.category_map else None
+    return CocoDetection(
+        images, annotations, transform, cfg.classes, cfg.keep_empty_images, cfg.max_bad_image_fraction, category_map
+    )
 
 
 __all__ = ["build_dataset", "DataNotFoundError", "DatasetError"]

@@ -7,6 +7,7 @@ import logging
 import math
 import os
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,11 +59,12 @@ class CocoDetection(Dataset):
         transform: called as `transform(image=HxWx3 uint8 RGB, bboxes=(N,4) xyxy,
             labels=(N,), iscrowd=(N,))`, returning the same keys with `image` a
             Tensor[3, H, W] (see `ssdlite.data.transforms`); None: the image as a uint8 tensor.
-        classes: category names to keep, in label order; None keeps every
-            category, sorted by id.
+        classes: category names to keep, in label order (after `category_map`); None
+            keeps every category, sorted by id.
         keep_empty_images: keep images left with no boxes (as background).
         max_bad_image_fraction: unreadable images tolerated, as a fraction of
             the dataset, before loading stops with an error.
+        category_map: file category name -> class name, applied first (see `map_categories`).
     """
 
     def __init__(
@@ -73,13 +75,15 @@ class CocoDetection(Dataset):
         classes: tuple[str, ...] | None,
         keep_empty_images: bool,
         max_bad_image_fraction: float,
+        category_map: Mapping[str, str] | None = None,
     ):
         self.images_dir = Path(images_dir)
         self.annotation_file = Path(annotation_file)
         self.transform = transform
         self.max_bad_image_fraction = max_bad_image_fraction
         self.coco = COCO()
-        self.coco.dataset = read_annotation_file(self.annotation_file)
+        data = read_annotation_file(self.annotation_file)
+        self.coco.dataset = map_categories(data, category_map) if category_map else data
         with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints timings
             self.coco.createIndex()
         self._check_records()
@@ -234,6 +238,27 @@ class CocoDetection(Dataset):
         return records
 
 
+def map_categories(data: dict, category_map: Mapping[str, str]) -> dict:
+    """`data` with its categories renamed by `category_map`, several merging into one.
+
+    A merged category keeps the smallest id among its sources; annotations of categories
+    the map leaves out are dropped (those of unknown ids are kept, for `_check_records`).
+    """
+    categories = sorted(data.get("categories", []), key=lambda c: c["id"])
+    old_to_name = {c["id"]: category_map.get(c["name"]) for c in categories}
+    name_to_id = {}
+    for category in categories:
+        if old_to_name[category["id"]] is not None:
+            name_to_id.setdefault(old_to_name[category["id"]], category["id"])
+    annotations = []
+    for ann in data.get("annotations", []):
+        if ann["category_id"] not in old_to_name:
+            annotations.append(ann)
+        elif old_to_name[ann["category_id"]] is not None:
+            annotations.append(ann | {"category_id": name_to_id[old_to_name[ann["category_id"]]]})
+    return data | {"categories": [{"id": i, "name": n} for n, i in name_to_id.items()], "annotations": annotations}
+
+
 def read_annotation_file(path: Path) -> dict:
     """A COCO instances file as a dict, each record checked for the keys training reads.
 
@@ -263,4 +288,9 @@ def read_annotation_file(path: Path) -> dict:
                 raise DatasetError(
                     f"{path}: {section}[{index}] has no {', '.join(missing)}; every entry of {section} needs {', '.join(keys)}"
                 )
+    # BDD100K's `ignore` flag marks a box to ignore; COCOeval reads only `iscrowd` (it
+    # overwrites `ignore` with it), so an ignored box becomes a crowd region.
+    for ann in data.get("annotations", []):
+        if ann.get("ignore"):
+            ann["iscrowd"] = 1
     return data

@@ -33,6 +33,7 @@ from ssdlite.data.synthetic_drawing import (
     draw_object,
     random_colour,
 )
+from ssdlite.video import open_video_writer
 
 SCENES = typing.get_args(Scene)
 MIN_SIDE = {"footage": 2, "close": 12}  # px: no object drawn smaller than this
@@ -215,7 +216,7 @@ def write_split(
 
 
 def write_clip(path: Path, seed: int, image_size: tuple[int, int], scene: Scene, num_frames: int = 48, fps: int = 12) -> Path:
-    """An MP4 of objects approaching on a fixed road (mp4v codec)."""
+    """An MP4 of objects approaching on a fixed road (H.264 where there is an encoder, see `ssdlite.video`)."""
     rng = np.random.default_rng([seed, 10**6])
     height, width = image_size
     background, horizon, vanish_x = draw_background(rng, height, width)
@@ -223,7 +224,7 @@ def write_clip(path: Path, seed: int, image_size: tuple[int, int], scene: Scene,
         SceneObject(3, width / 2, horizon + 40, (40, 40, 200), False)
     ]
     speeds = rng.uniform(-3, 3, len(objects))
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    writer = open_video_writer(path, fps, (width, height))
     for frame in range(num_frames):
         moved = [
             SceneObject(

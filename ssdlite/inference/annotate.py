@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from ssdlite.inference.draw import colour_of, draw_boxes
 from ssdlite.inference.predictor import Detections, Detector, expand_source, read_rgb
+from ssdlite.video import open_video_writer
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def infer_video(detector: Detector, source: str | Path, out_dir: Path, every: in
     height, width = first.shape[:2]
     out_dir.mkdir(parents=True, exist_ok=True)
     out_path = out_dir / f"{Path(source).stem}.mp4"
-    writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    writer = open_video_writer(out_path, fps, (width, height))
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     detections = None
     with open(out_dir / "detections.jsonl", "w") as records, tqdm(total=total, unit="frame") as progress:

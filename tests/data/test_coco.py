@@ -5,12 +5,17 @@ from pathlib import Path
 import pytest
 import torch
 from coco_files import ann, coco_dataset, write_coco
+from PIL import Image
 from torch.utils.data import DataLoader
 
-from ssdlite.config import DataConfig
+from ssdlite.config import DataConfig, load_config
 from ssdlite.data.batch import collate
 from ssdlite.data.build import DataNotFoundError, build_dataset
 from ssdlite.data.coco import CocoDetection, DatasetError
+from ssdlite.data.converters import BDD100K_TO_COCO
+from ssdlite.evaluation import CocoEvaluator
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 def dataset(root: Path, annotations: list[dict], num_images: int = 3, **kwargs) -> CocoDetection:
@@ -133,3 +138,71 @@ def test_loader_with_workers_batches_images_and_targets(tmp_path):
     assert -1.0 <= images.min() and images.max() <= 1.0
     assert [t["image_id"] for t in targets] == [1, 2, 3, 4]
     assert targets[1]["boxes"].shape == (0, 4) and targets[1]["labels"].dtype == torch.int64
+
+
+BDD100K_NAMES = ("pedestrian", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle", "traffic light", "traffic sign")
+
+
+def write_bdd100k_coco(root: Path) -> Path:
+    """A small file as BDD100K distributes det_val_coco.json: ids 1..10, `ignore`, `scalabel_id`, image attributes."""
+    (root / "images").mkdir(parents=True)
+    images = []
+    for image_id, name in enumerate(("b1c66a42-6f7d68ca.jpg", "b1c81faa-3df17267.jpg"), start=1):
+        Image.new("RGB", (128, 72), (90, 90, 90)).save(root / "images" / name)
+        images.append({"file_name": name, "height": 72, "width": 128, "id": image_id, "attributes": {"weather": "clear"}})
+    boxes = [  # (image, category, bbox, iscrowd, ignore)
+        (1, 1, [10.0, 20.0, 6.0, 12.0], 0, 0),  # pedestrian
+        (1, 2, [30.0, 20.0, 6.0, 12.0], 0, 0),  # rider
+        (1, 3, [50.0, 30.0, 40.0, 20.0], 0, 0),  # car
+        (1, 3, [95.0, 30.0, 20.0, 10.0], 0, 1),  # car, ignored
+        (2, 10, [5.0, 5.0, 8.0, 8.0], 0, 0),  # traffic sign
+        (2, 1, [60.0, 10.0, 30.0, 40.0], 1, 0),  # a crowd of pedestrians
+    ]
+    annotations = [
+        {"id": i, "image_id": image, "category_id": category, "scalabel_id": str(i), "iscrowd": crowd, "ignore": ignore}
+        | {"bbox": bbox, "area": bbox[2] * bbox[3]}
+        for i, (image, category, bbox, crowd, ignore) in enumerate(boxes, start=1)
+    ]
+    categories = [{"id": i, "name": name} for i, name in enumerate(BDD100K_NAMES, start=1)]
+    path = root / "det_val_coco.json"
+    path.write_text(json.dumps({"type": "instance", "categories": categories, "images": images, "annotations": annotations}))
+    return path
+
+
+def test_bdd100k_coco_file_trains_with_its_own_category_names(tmp_path):
+    ds = coco_dataset(tmp_path / "images", write_bdd100k_coco(tmp_path), classes=("pedestrian", "car", "traffic sign"))
+    assert ds.label_to_category_id == {1: 1, 2: 3, 3: 10}
+    first, second = ds[0][1], ds[1][1]
+    assert first["labels"].tolist() == [1, 2, 2] and first["iscrowd"].tolist() == [False, False, True]  # ignore: 1
+    assert second["labels"].tolist() == [3, 1] and second["iscrowd"].tolist() == [False, True]
+
+
+def test_category_map_merges_bdd100k_categories_onto_coco_names(tmp_path):
+    annotations = write_bdd100k_coco(tmp_path)
+    ds = coco_dataset(tmp_path / "images", annotations, category_map=BDD100K_TO_COCO)
+    assert ds.class_names == ("person", "car", "truck", "bus", "train", "motorcycle", "bicycle", "traffic light")
+    assert ds.label_to_category_id[1] == 1  # person keeps pedestrian's id, the smallest merged
+    assert ds[0][1]["labels"].tolist() == [1, 1, 2, 2]  # pedestrian, rider -> person
+    assert ds[1][1]["labels"].tolist() == [1]  # the traffic sign is dropped
+    cars = coco_dataset(tmp_path / "images", annotations, category_map=BDD100K_TO_COCO, classes=("car",))
+    assert cars[0][1]["labels"].tolist() == [1, 1]
+
+
+def test_bdd100k_ignored_boxes_are_neither_missed_nor_false_positives(tmp_path):
+    ds = coco_dataset(tmp_path / "images", write_bdd100k_coco(tmp_path), classes=("pedestrian", "car"))
+    evaluator = CocoEvaluator.for_dataset(ds)
+    found = torch.tensor([[10.0, 20.0, 16.0, 32.0], [50.0, 30.0, 90.0, 50.0]])  # not the ignored car
+    evaluator.update([{"boxes": found, "scores": torch.tensor([0.9, 0.9]), "labels": torch.tensor([1, 2])}], [1])
+    on_crowd = torch.tensor([[60.0, 10.0, 90.0, 50.0]])
+    evaluator.update([{"boxes": on_crowd, "scores": torch.ones(1), "labels": torch.tensor([1])}], [2])
+    assert evaluator.compute().metrics["AP"] == pytest.approx(1.0)
+
+
+def test_build_dataset_applies_the_config_category_map(tmp_path):
+    annotations = write_bdd100k_coco(tmp_path)
+    config = load_config(CONFIGS / "bdd100k_coco_classes.py").data
+    for split in ("train", "val"):
+        setattr(config, f"{split}_images", str(tmp_path / "images"))
+        setattr(config, f"{split}_annotations", str(annotations))
+    assert build_dataset(config, "val", (300, 300)).class_names[:2] == ("person", "car")
+    assert load_config(CONFIGS / "bdd100k_ssdlite.py").data.category_map is None

@@ -9,9 +9,17 @@ import pytest
 from PIL import Image
 from pycocotools.coco import COCO
 
-from ssdlite.data.converters import ConversionError, bdd100k_to_coco, kitti_to_coco
+from ssdlite.data.converters import (
+    BDD100K_FLAGS,
+    BDD100K_TO_COCO,
+    ConversionError,
+    bdd100k_to_coco,
+    kitti_to_coco,
+    write_json,
+)
 
 REPO = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bdd100k"
 
 BDD_FRAMES = [
     {
@@ -39,6 +47,7 @@ BDD_FRAMES = [
         {"id": 4, "category": "motor", "box2d": {"x1": 100.0, "y1": 200.0, "x2": 150.0, "y2": 260.0}},
     ]},
 ]  # fmt: skip
+BOX = {"x1": 1.0, "y1": 2.0, "x2": 3.0, "y2": 4.0}
 
 
 def test_bdd100k(tmp_path, caplog):
@@ -48,20 +57,113 @@ def test_bdd100k(tmp_path, caplog):
         coco = bdd100k_to_coco(path)
     assert [img["height"] for img in coco["images"]] == [720, 720]
     boxes = [(a["image_id"], a["category_id"], a["bbox"]) for a in coco["annotations"]]
-    assert boxes[0][:2] == (1, 3) and boxes[0][2] == pytest.approx([45.2, 254.5, 312.6, 233.4])
-    assert boxes[1] == (1, 1, [600.0, 300.0, 40.0, 100.0])  # rider -> person
-    assert boxes[2] == (2, 4, [100.0, 200.0, 50.0, 60.0])  # motor -> motorcycle
+    # Corners are inclusive pixels, as in the official toolkit: width x2 - x1 + 1.
+    assert boxes[0][:2] == (1, 3) and boxes[0][2] == pytest.approx([45.2, 254.5, 313.6, 234.4])
+    assert boxes[1] == (1, 1, [600.0, 300.0, 41.0, 101.0])  # rider -> person
+    assert boxes[2] == (2, 4, [100.0, 200.0, 51.0, 61.0])  # motor -> motorcycle
+    assert coco["annotations"][1]["area"] == 41.0 * 101.0
     assert "dropped 1 objects" in caplog.text and "traffic sign" in caplog.text
     out = tmp_path / "coco.json"
     out.write_text(json.dumps(coco))
     assert len(COCO(str(out)).anns) == 3
 
 
-def test_bdd100k_bad_box_names_the_record(tmp_path):
-    frames = [{"name": "x.jpg", "labels": [{"id": 7, "category": "car", "box2d": {"x1": 1.0, "y1": 2.0}}]}]
+def test_bdd100k_exclusive_corners(tmp_path):
+    (tmp_path / "labels.json").write_text(json.dumps(BDD_FRAMES))
+    coco = bdd100k_to_coco(tmp_path / "labels.json", box_convention="exclusive")
+    assert [a["bbox"] for a in coco["annotations"]][1:] == [[600.0, 300.0, 40.0, 100.0], [100.0, 200.0, 50.0, 60.0]]
+
+
+def test_bdd100k_crowd_ignored_and_ignored_categories(tmp_path):
+    labels = [
+        {"id": 0, "category": "pedestrian", "attributes": {"crowd": True}, "box2d": {"x1": 0, "y1": 0, "x2": 9, "y2": 9}},
+        {"id": 1, "category": "car", "attributes": {"ignored": True}, "box2d": {"x1": 0, "y1": 0, "x2": 9, "y2": 9}},
+        {"id": 2, "category": "trailer", "attributes": {"crowd": False}, "box2d": {"x1": 0, "y1": 0, "x2": 9, "y2": 9}},
+        {
+            "id": 3,
+            "category": "car",
+            "attributes": {"crowd": False, "ignored": False},
+            "box2d": {"x1": 0, "y1": 0, "x2": 9, "y2": 9},
+        },
+    ]
+    (tmp_path / "labels.json").write_text(json.dumps([{"name": "a.jpg", "labels": labels}, {"name": "b.jpg", "labels": None}]))
+    coco = bdd100k_to_coco(tmp_path / "labels.json")
+    assert [(a["category_id"], a["iscrowd"]) for a in coco["annotations"]] == [(1, 1), (3, 1), (8, 1), (3, 0)]
+    assert [img["file_name"] for img in coco["images"]] == ["a.jpg", "b.jpg"]  # labels: null is still an image
+
+
+def test_bdd100k_matches_the_official_toolkit(caplog):
+    """labels.json (60 frames, 2018 and det_20 naming) against bdd100k 1.0.1's own COCO output for it."""
+    frames = json.loads((FIXTURES / "labels.json").read_text())
+    official = json.loads((FIXTURES / "official_coco.json").read_text())
+    labels = [label for frame in frames for label in frame.get("labels") or []]
+    assert len(frames) >= 50 and {label["category"] for label in labels} >= set(BDD100K_TO_COCO) | {"traffic sign", "lane"}
+    flags = {(key, value) for label in labels for key, value in label.get("attributes", {}).items() if key in BDD100K_FLAGS}
+    assert flags == {(flag, value) for flag in BDD100K_FLAGS for value in (True, False)}
+    assert any(frame.get("labels", 0) is None for frame in frames)
+    with caplog.at_level(logging.WARNING):
+        ours = bdd100k_to_coco(FIXTURES / "labels.json")
+    keys = ("id", "file_name", "height", "width")
+    assert [{k: img[k] for k in keys} for img in ours["images"]] == [{k: img[k] for k in keys} for img in official["images"]]
+    official_names = {c["id"]: c["name"] for c in official["categories"]}
+    our_names = {c["id"]: c["name"] for c in ours["categories"]}
+    expected = [a | {"name": official_names[a["category_id"]]} for a in official["annotations"]]
+    kept = [a for a in expected if a["name"] in BDD100K_TO_COCO]
+    assert [(a["image_id"], BDD100K_TO_COCO[a["name"]], a["iscrowd"]) for a in kept] == [
+        (a["image_id"], our_names[a["category_id"]], a["iscrowd"]) for a in ours["annotations"]
+    ]
+    assert {a["iscrowd"] for a in ours["annotations"]} == {0, 1}
+    for theirs, mine in zip(kept, ours["annotations"]):
+        assert mine["bbox"] == pytest.approx(theirs["bbox"], abs=1e-6) and mine["area"] == pytest.approx(theirs["area"])
+    signs = len(expected) - len(kept)
+    assert signs > 0 and f"dropped {signs} objects of classes outside the mapping: {{'traffic sign': {signs}}}" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "frames, message",
+    [
+        ([{"name": "a.jpg", "labels": []}, {"labels": []}], r"labels.json: frame 1 \(counting from 0\) has no 'name'; give it"),
+        (
+            [{"name": "x.jpg", "labels": [{"id": 7, "category": "car", "box2d": {"x1": 1.0, "y1": 2.0}}]}],
+            r"frame x.jpg, label 7: bad box2d .* it needs numbers x1, y1, x2, y2",
+        ),
+        (
+            [{"name": "x.jpg", "labels": [{"id": 8, "category": "car", "box2d": {"x1": 9, "y1": 2, "x2": 3, "y2": 5}}]}],
+            r"frame x.jpg, label 8: box corners \(9.0, 2.0\) to \(3.0, 5.0\) have x2 < x1 .*swap them or delete",
+        ),
+        (
+            [{"name": "x.jpg", "labels": [{"id": 9, "category": "car", "attributes": {"crowd": "yes"}, "box2d": BOX}]}],
+            r"frame x.jpg, label 9: attribute 'crowd' is 'yes'; set it to true or false",
+        ),
+    ],
+)
+def test_bdd100k_bad_input_names_file_record_and_fix(tmp_path, frames, message):
     (tmp_path / "labels.json").write_text(json.dumps(frames))
-    with pytest.raises(ConversionError, match="frame x.jpg, label 7"):
+    with pytest.raises(ConversionError, match=message):
         bdd100k_to_coco(tmp_path / "labels.json")
+
+
+def test_bdd100k_tool_writes_no_file_on_bad_input(tmp_path):
+    frames = [{"name": "x.jpg", "labels": [{"id": 8, "category": "car", "box2d": {"x1": 9, "y1": 2, "x2": 3, "y2": 5}}]}]
+    (tmp_path / "labels.json").write_text(json.dumps(frames))
+    out = tmp_path / "coco.json"
+    result = run_tool("bdd100k_to_coco.py", str(tmp_path / "labels.json"), "--out", str(out))
+    assert result.returncode == 1 and result.stderr.count("\n") == 1 and "error: " in result.stderr
+    assert "label 8: box corners" in result.stderr and list(tmp_path.iterdir()) == [tmp_path / "labels.json"]
+    result = run_tool("bdd100k_to_coco.py", str(FIXTURES / "labels.json"), "--out", str(out))
+    assert result.returncode == 0 and len(COCO(str(out)).imgs) == 60
+
+
+def test_write_json_keeps_the_old_file_when_writing_fails(tmp_path):
+    out = tmp_path / "coco.json"
+    write_json({"images": []}, out)
+    with pytest.raises(TypeError):
+        write_json({"images": [object()]}, out)
+    assert json.loads(out.read_text()) == {"images": []} and list(tmp_path.iterdir()) == [out]
+
+
+def run_tool(script: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, f"tools/convert/{script}", *args], cwd=REPO, capture_output=True, text=True)
 
 
 def write_kitti(root: Path, lines_per_image: dict[str, list[str]]) -> tuple[Path, Path]:
@@ -93,23 +195,57 @@ def test_kitti(tmp_path):
     assert coco["annotations"][0]["bbox"] == pytest.approx([712.40, 143.00, 98.33, 164.92])
 
 
-def test_kitti_errors_name_file_and_line(tmp_path):
-    labels, images = write_kitti(tmp_path, {"000000": ["Car 0.0 0 1.0 1 2 3"]})
-    with pytest.raises(ConversionError, match=r"000000.txt:1: expected 15 fields"):
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        (
+            "Car 0.0 0 1.0 1 2 3",
+            r"000000.txt:2: expected 15 fields \(type truncated .* rotation_y\), got 7: .*fix or delete the line",
+        ),
+        (KITTI["000000"][0] + " 0.93", r"000000.txt:2: expected 15 fields .*, got 16"),
+        ("Car 0.00 0 1.85 423.81 181.54 387.63 203.12 1.67 1.87 3.69 -16.53 2.39 58.49 1.57", r"000000.txt:2: box corners"),
+        ("Car x 0 1.85 387.63 181.54 423.81 203.12 1.67 1.87 3.69 -16.53 2.39 58.49 1.57", r"000000.txt:2: .* must be numbers"),
+    ],
+)
+def test_kitti_bad_lines_name_file_line_and_fix(tmp_path, line, message):
+    labels, images = write_kitti(tmp_path, {"000000": [KITTI["000000"][0], line]})
+    with pytest.raises(ConversionError, match=message):
         kitti_to_coco(labels, images)
+
+
+def test_kitti_label_file_without_image(tmp_path):
+    labels, images = write_kitti(tmp_path, {"000000": KITTI["000000"]})
     (labels / "000009.txt").write_text("")
     with pytest.raises(ConversionError, match=r"1 label files have no image.*000009"):
         kitti_to_coco(labels, images)
 
 
+def test_kitti_difficulty_makes_harder_objects_crowd_regions(tmp_path):
+    lines = [  # truncated occluded ... top ... bottom: heights 50, 30, 30, 30, 20 px
+        "Car 0.00 0 0 100 100 200 150 1 1 1 1 1 1 1",  # easy
+        "Car 0.10 1 0 100 100 200 130 1 1 1 1 1 1 1",  # moderate: 30 px, partly occluded
+        "Car 0.40 2 0 100 100 200 130 1 1 1 1 1 1 1",  # hard: largely occluded, 40 % truncated
+        "Car 0.60 0 0 100 100 200 130 1 1 1 1 1 1 1",  # beyond hard: 60 % truncated
+        "Car 0.00 0 0 100 100 200 120 1 1 1 1 1 1 1",  # beyond hard: 20 px
+    ]
+    labels, images = write_kitti(tmp_path, {"000000": lines})
+    crowd = {
+        level: [a["iscrowd"] for a in kitti_to_coco(labels, images, difficulty=level)["annotations"]]
+        for level in (None, "easy", "moderate", "hard")
+    }
+    assert crowd == {None: [0, 0, 0, 0, 0], "easy": [0, 1, 1, 1, 1], "moderate": [0, 0, 1, 1, 1], "hard": [0, 0, 0, 1, 1]}
+
+
 def test_kitti_tool_writes_loadable_coco(tmp_path):
     labels, images = write_kitti(tmp_path, KITTI)
     out = tmp_path / "kitti.json"
-    result = subprocess.run(
-        [sys.executable, "tools/convert/kitti_to_coco.py", "--labels", str(labels), "--images", str(images), "--out", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    result = run_tool(
+        "kitti_to_coco.py", "--labels", str(labels), "--images", str(images), "--out", str(out), "--difficulty", "easy"
     )
     assert result.returncode == 0, result.stderr
     assert len(COCO(str(out)).anns) == 5
+    (labels / "000001.txt").write_text("Car 0.0 0 1.0 1 2 3\n")
+    out.unlink()
+    result = run_tool("kitti_to_coco.py", "--labels", str(labels), "--images", str(images), "--out", str(out))
+    assert result.returncode == 1 and result.stderr.startswith("error: ") and "000001.txt:1: expected 15 fields" in result.stderr
+    assert not out.exists() and not list(tmp_path.glob(".kitti.json*"))

@@ -1,22 +1,31 @@
 """BDD100K detection labels to COCO JSON: python tools/convert/bdd100k_to_coco.py LABELS.json --out OUT.json [--images DIR]"""
 
 import argparse
-import json
 import logging
+import sys
+import typing
 
-from ssdlite.data.converters import bdd100k_to_coco
+from ssdlite.data.converters import BoxConvention, ConversionError, bdd100k_to_coco, write_json
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("labels", help="Scalabel JSON, e.g. bdd100k_labels_images_val.json")
+    parser.add_argument("labels", help="Scalabel JSON, e.g. bdd100k_labels_images_val.json (2018) or det_val.json (det_20)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--images", help="image folder, to read sizes (default 1280x720)")
+    parser.add_argument(
+        "--box-convention",
+        choices=typing.get_args(BoxConvention),
+        default="inclusive",
+        help="inclusive: width x2 - x1 + 1, as the official toolkit and BDD100K's COCO files (default); exclusive: x2 - x1",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    coco = bdd100k_to_coco(args.labels, args.images)
-    with open(args.out, "w") as f:
-        json.dump(coco, f)
+    try:
+        coco = bdd100k_to_coco(args.labels, args.images, box_convention=args.box_convention)
+        write_json(coco, args.out)
+    except (ConversionError, OSError) as error:
+        sys.exit(f"error: {error}")
     print(f"wrote {args.out}: {len(coco['images'])} images, {len(coco['annotations'])} boxes")
 
 

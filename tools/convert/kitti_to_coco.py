@@ -1,10 +1,10 @@
 """KITTI object labels to COCO JSON: python tools/convert/kitti_to_coco.py --labels DIR --images DIR --out OUT.json"""
 
 import argparse
-import json
 import logging
+import sys
 
-from ssdlite.data.converters import kitti_to_coco
+from ssdlite.data.converters import KITTI_DIFFICULTY, ConversionError, kitti_to_coco, write_json
 
 
 def main() -> None:
@@ -12,11 +12,18 @@ def main() -> None:
     parser.add_argument("--labels", required=True, help="folder of KITTI label .txt files (label_2)")
     parser.add_argument("--images", required=True, help="folder of the matching images (image_2)")
     parser.add_argument("--out", required=True)
+    parser.add_argument(
+        "--difficulty",
+        choices=list(KITTI_DIFFICULTY),
+        help="objects beyond this KITTI level (too short, occluded or truncated) become ignored crowd regions",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    coco = kitti_to_coco(args.labels, args.images)
-    with open(args.out, "w") as f:
-        json.dump(coco, f)
+    try:
+        coco = kitti_to_coco(args.labels, args.images, difficulty=args.difficulty)
+        write_json(coco, args.out)
+    except (ConversionError, OSError) as error:
+        sys.exit(f"error: {error}")
     print(f"wrote {args.out}: {len(coco['images'])} images, {len(coco['annotations'])} boxes")
 
 

@@ -1,0 +1,76 @@
+"""Video files people can play: H.264 in MP4 through PyAV, OpenCV's mp4v where there is no H.264 encoder.
+
+OpenCV's pip wheels carry no H.264 encoder, and their mp4v (MPEG-4 Part 2) plays in
+desktop players but not in browsers or notebooks.
+"""
+
+import logging
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+try:
+    import av
+except ImportError:  # the optional `video` extra
+    av = None
+
+log = logging.getLogger(__name__)
+
+H264 = "h264"  # FFmpeg picks its H.264 encoder (libx264 in PyAV's wheels)
+
+
+class H264Writer:
+    """Writes frames as H.264 (yuv420p, what browsers decode) in MP4, with cv2.VideoWriter's `write` / `release`.
+
+    Args:
+        path: the .mp4 file.
+        fps: frames per second, kept exactly (29.97 as 30000/1001).
+        size: (width, height) in pixels. 4:2:0 needs both even; an odd side is written in
+            4:4:4 at its own size, which desktop players play but browsers may not.
+    """
+
+    def __init__(self, path: str | Path, fps: float, size: tuple[int, int]):
+        self.container = av.open(str(path), "w", options={"movflags": "+faststart"})  # playable while downloading
+        self.stream = self.container.add_stream(H264, rate=Fraction(fps).limit_denominator(1001))
+        self.stream.width, self.stream.height = size
+        self.stream.pix_fmt = "yuv420p" if size[0] % 2 == size[1] % 2 == 0 else "yuv444p"
+        if self.stream.pix_fmt == "yuv444p":
+            log.warning("%s: %dx%d has an odd side, so H.264 is in 4:4:4, which browsers may not play", path, *size)
+
+    def write(self, frame_bgr: np.ndarray) -> None:
+        """Append a frame: HxWx3 uint8, BGR (OpenCV's order)."""
+        self.container.mux(self.stream.encode(av.VideoFrame.from_ndarray(frame_bgr, format="bgr24")))
+
+    def release(self) -> None:
+        self.container.mux(self.stream.encode())  # the frames the encoder still holds
+        self.container.close()
+
+
+def open_video_writer(path: str | Path, fps: float, size: tuple[int, int]) -> H264Writer | cv2.VideoWriter:
+    """A writer of an MP4 that browsers and notebooks play (H.264), or mp4v with a warning saying why not.
+
+    Args:
+        path: the .mp4 file.
+        fps: frames per second.
+        size: (width, height) in pixels, as cv2.VideoWriter takes it.
+
+    Returns:
+        An object with `write(frame)` (HxWx3 uint8 BGR) and `release()`.
+    """
+    reason = _no_h264_reason()
+    if reason is None:
+        return H264Writer(path, fps, size)
+    log.warning("%s: writing mp4v (MPEG-4 Part 2), which browsers and notebooks may not play: %s", path, reason)
+    return cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+
+
+def _no_h264_reason() -> str | None:
+    if av is None:
+        return "PyAV is not installed (pip install av)"
+    try:
+        av.codec.Codec(H264, "w")
+    except av.codec.codec.UnknownCodecError:
+        return "this FFmpeg build has no H.264 encoder"
+    return None
