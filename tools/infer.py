@@ -1,6 +1,10 @@
 """Detect objects in images, folders, globs or videos and write annotated copies.
 
-python tools/infer.py --checkpoint PATH --source {image|folder|glob|video} --out DIR [--every N]
+python tools/infer.py --checkpoint PATH --source {image|folder|glob|video} --out DIR [--every N] [--backend B]
+
+PATH is a training checkpoint (.ckpt, run in PyTorch), an exported .onnx, or an
+OpenVINO .xml; ONNX files run in OpenVINO when it is installed (the fastest CPU
+path), else in onnxruntime.
 """
 
 import argparse
@@ -15,7 +19,8 @@ from ssdlite.inference.annotate import infer_images, infer_video, is_video
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkpoint", required=True, help="a training checkpoint (.ckpt) or an exported .onnx")
+    parser.add_argument("--checkpoint", required=True, help="a training checkpoint (.ckpt), an exported .onnx or OpenVINO .xml")
+    parser.add_argument("--backend", choices=("auto", "onnxruntime", "openvino"), default="auto", help="what runs an .onnx file")
     parser.add_argument("--source", required=True, help="an image, a folder, a glob such as 'clips/*.jpg', or a video")
     parser.add_argument("--out", required=True)
     parser.add_argument("--every", type=int, default=1, help="videos: detect on every Nth frame")
@@ -24,10 +29,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        if args.checkpoint.endswith(".onnx"):
-            detector = Detector.from_onnx(args.checkpoint)
-        else:
-            detector = Detector.from_checkpoint(args.checkpoint)
+        detector = Detector.load(args.checkpoint, args.backend)
+        logging.info("running %s in %s", args.checkpoint, detector.backend)
         predict_args = {"score_threshold": args.score_threshold, "classes": args.classes}
         out = Path(args.out)
         if is_video(args.source):

@@ -31,11 +31,15 @@ from ssdlite.inference.quantize import calibration_images, quantize_onnx, quanti
 TORCHVISION = "torchvision_ssdlite320_mobilenet_v3_large"
 
 
+IDLE_S = 0.02  # before each timed call: the previous runtime's threads stop spinning (OpenMP spins ~ms)
+
+
 def interleaved_median_ms(fns: dict[str, Callable[[], object]], warmup: int, rounds: int) -> dict[str, float]:
     """Median milliseconds of each function, timed one after another within each round."""
     times = {name: [] for name in fns}
     for round_index in range(warmup + rounds):
         for name, fn in fns.items():
+            time.sleep(IDLE_S)
             start = time.perf_counter()
             fn()
             if round_index >= warmup:
