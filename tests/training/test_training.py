@@ -249,13 +249,18 @@ def test_eval_refuses_a_checkpoint_of_another_kind(tmp_path):
 
 
 def shrunk_recipe(recipe: str, root: Path, **model) -> Config:
-    """A shipped recipe's training and augmentation settings on a narrow model and the tiny data."""
+    """A shipped recipe's training and augmentation settings on a narrow model and the tiny data.
+
+    It is scored on its own training images: 48 steps on 32 images can fit them
+    (the mAP of a model that learned nothing stays 0), while unseen images would
+    leave the score near 0 either way and the assertion to chance.
+    """
     config = load_config(REPO / "configs" / recipe)
     config.model.width_mult, config.model.image_size = 0.35, (96, 160)
     for name, value in model.items():
         setattr(config.model, name, value)
     config.data.train_images, config.data.train_annotations = str(root / "train"), str(root / "annotations/train.json")
-    config.data.val_images, config.data.val_annotations = str(root / "val"), str(root / "annotations/val.json")
+    config.data.val_images, config.data.val_annotations = config.data.train_images, config.data.train_annotations
     config.data.synthetic, config.data.batch_size, config.data.num_workers = False, 8, 0
     config.train.max_time, config.train.max_epochs, config.train.eval_every_n_epochs = None, 12, 100
     config.trainer.accelerator, config.trainer.log_every_n_steps = "cpu", 1
