@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: test test-fast lint format demo clean-venv
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-no-deps.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-no-deps.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 

@@ -1,10 +1,13 @@
-"""Video files people can play: H.264 in MP4 through PyAV, OpenCV's mp4v where there is no H.264 encoder.
+"""Video files: reading with one-line errors and a frame rate even when the file gives none, and
+writing what people can play (H.264 in MP4 through PyAV, OpenCV's mp4v where there is no H.264 encoder).
 
 OpenCV's pip wheels carry no H.264 encoder, and their mp4v (MPEG-4 Part 2) plays in
 desktop players but not in browsers or notebooks.
 """
 
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,6 +20,55 @@ except ImportError:  # the optional `video` extra
     av = None
 
 log = logging.getLogger(__name__)
+
+ASSUMED_FPS = 25.0  # for videos whose frame rate is unknown
+
+
+@dataclass
+class Video:
+    """An opened video: its frames (BGR uint8 HxWx3, read as they are iterated) and what it says about itself."""
+
+    path: Path
+    frames: Iterator[np.ndarray]
+    fps: float
+    fps_known: bool  # False: the file gives no frame rate and `fps` is ASSUMED_FPS
+    image_size: tuple[int, int]  # (height, width)
+    num_frames: int | None  # as the container says; None when it does not
+
+
+def read_video(path: str | Path) -> Video:
+    """Open a video file and read its first frame.
+
+    Raises:
+        ValueError: the file is missing, is not a video OpenCV can decode, or has no frames.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"cannot read video {path}: no such file")
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise ValueError(f"cannot read video {path}: not a video file OpenCV can decode")
+    ok, first = capture.read()
+    if not ok:
+        capture.release()
+        raise ValueError(f"cannot read video {path}: it has no frames")
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    fps_known = bool(np.isfinite(fps) and fps > 0)
+    if not fps_known:
+        log.warning("%s does not give its frame rate: assuming %g fps", path, ASSUMED_FPS)
+    num_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+    return Video(path, _frames(capture, first), fps if fps_known else ASSUMED_FPS, fps_known, first.shape[:2], num_frames or None)
+
+
+def _frames(capture: cv2.VideoCapture, first: np.ndarray) -> Iterator[np.ndarray]:
+    yield first
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            capture.release()
+            return
+        yield frame
+
 
 H264 = "h264"  # FFmpeg picks its H.264 encoder (libx264 in PyAV's wheels)
 

@@ -1,4 +1,8 @@
-"""Generate the built-in driving dataset: python tools/make_synthetic.py OUT --train N --val M --seed S --scene footage"""
+"""Generate the built-in driving dataset: python tools/make_synthetic.py OUT --train N --val M --seed S --scene footage
+
+The tracking benchmark's clip alone:
+    python tools/make_synthetic.py OUT --train 0 --val 0 --scene close --clip-frames 300 --clip-fps 25
+"""
 
 import argparse
 
@@ -20,9 +24,13 @@ def main() -> None:
         default=defaults.synthetic_scene,
         help="footage: dash-cam sizes, mostly small; close: mostly large",
     )
+    parser.add_argument("--clip-frames", type=int, default=48, help="frames of clip.mp4 (with gt.txt beside it)")
+    parser.add_argument("--clip-fps", type=int, default=12, help="frame rate of clip.mp4")
     parser.add_argument("--speed", action="store_true", help="also measure images per second on one core")
     args = parser.parse_args()
-    paths = make_synthetic_dataset(args.out, args.train, args.val, args.seed, args.scene, tuple(args.size))
+    paths = make_synthetic_dataset(
+        args.out, args.train, args.val, args.seed, args.scene, tuple(args.size), args.clip_frames, args.clip_fps
+    )
     for name, path in paths.items():
         print(f"{name:<18} {path}")
     if args.speed:

@@ -3,7 +3,8 @@
 Road with lanes and horizon, buildings, and the six driving classes (COCO
 ids and names) in perspective, drawn far to near so nearer objects occlude
 farther ones, under varied colour, light, blur and noise. Written as COCO
-JSON + JPEGs, plus a short clip of a moving scene. Deterministic for a seed.
+JSON + JPEGs, plus a clip of a moving scene with its tracking ground truth
+(`ssdlite.data.synthetic_video`). Deterministic for a seed.
 
 Two scenes:
 - "footage": sizes as in dash-cam video. Each road user's distance is uniform
@@ -132,6 +133,17 @@ def render_scene(
 
     Boxes are COCO xywh in pixels, tight around what each object still shows.
     """
+    image, visible = render_objects(background, horizon, objects, scene)
+    return image, [(objects[index].category_id, box) for index, box, _ in visible]
+
+
+def render_objects(
+    background: np.ndarray, horizon: int, objects: list[SceneObject], scene: Scene
+) -> tuple[np.ndarray, list[tuple[int, list[float], float]]]:
+    """Draw objects in list order (far to near). Returns (BGR image, [(index in `objects`, [x, y, w, h], visible
+    fraction)]) of the objects that are annotated: at least MIN_VISIBLE of them shows, in a box of at least
+    MIN_BOX_SIDE. Boxes are COCO xywh in pixels, tight around what each object still shows.
+    """
     image = background.copy()
     height, width = image.shape[:2]
     owner = np.zeros((height, width), np.int32)  # which object each pixel shows (0: background)
@@ -148,18 +160,18 @@ def render_scene(
         visible_mask = mask[py0:py1, px0:px1] > 0
         image[region][visible_mask] = patch[py0:py1, px0:px1][visible_mask]
         owner[region][visible_mask] = index
-        placed.append((index, obj.category_id, int(visible_mask.sum()), region))
+        placed.append((index, int(visible_mask.sum()), region))
     visible = np.bincount(owner.ravel(), minlength=len(objects) + 1)
-    annotations = []
-    for index, category_id, area, region in placed:
+    annotated = []
+    for index, area, region in placed:
         if area == 0 or visible[index] / area < MIN_VISIBLE:
             continue
         ys, xs = np.nonzero(owner[region] == index)  # the box: tight around what is still visible
         x_min, y_min = int(xs.min()) + region[1].start, int(ys.min()) + region[0].start
         box_w, box_h = int(xs.max()) + region[1].start - x_min + 1, int(ys.max()) + region[0].start - y_min + 1
         if min(box_w, box_h) >= MIN_BOX_SIDE[scene]:
-            annotations.append((category_id, [float(x_min), float(y_min), float(box_w), float(box_h)]))
-    return image, annotations
+            annotated.append((index - 1, [float(x_min), float(y_min), float(box_w), float(box_h)], float(visible[index] / area)))
+    return image, annotated
 
 
 def photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -216,46 +228,44 @@ def write_split(
 
 
 def write_clip(path: Path, seed: int, image_size: tuple[int, int], scene: Scene, num_frames: int = 48, fps: int = 12) -> Path:
-    """An MP4 of objects approaching on a fixed road (H.264 where there is an encoder, see `ssdlite.video`)."""
-    rng = np.random.default_rng([seed, 10**6])
+    """An MP4 of a moving road scene (H.264 where there is an encoder, see `ssdlite.video`) and its
+    MOT ground truth gt.txt beside it (`ssdlite.data.synthetic_video`: road users that keep their
+    identity, move in perspective, hide one another and leave the view)."""
+    from ssdlite.data.synthetic_video import moving_scene, write_mot  # built from this module's parts
+
     height, width = image_size
-    background, horizon, vanish_x = draw_background(rng, height, width)
-    objects = sample_objects(rng, horizon, vanish_x, height, width, scene) or [
-        SceneObject(3, width / 2, horizon + 40, (40, 40, 200), False)
-    ]
-    speeds = rng.uniform(-3, 3, len(objects))
+    ground_truth = []
     writer = open_video_writer(path, fps, (width, height))
-    for frame in range(num_frames):
-        moved = [
-            SceneObject(
-                o.category_id,
-                o.x + s * frame,
-                min(height - 1.0, o.ground_y + frame * (o.ground_y - horizon) * 0.012),
-                o.colour,
-                o.facing_left,
-            )
-            for o, s in zip(objects, speeds)
-        ]
-        image, _ = render_scene(background, horizon, sorted(moved, key=lambda o: o.ground_y), scene)
+    for image, objects in moving_scene(seed, image_size, scene, num_frames, fps):
         writer.write(image)
+        ground_truth.append(objects)
     writer.release()
+    write_mot(path.with_name("gt.txt"), ground_truth)
     return path
 
 
 def make_synthetic_dataset(
-    out_dir: str | Path, num_train: int, num_val: int, seed: int, scene: Scene, image_size: tuple[int, int] = (360, 640)
+    out_dir: str | Path,
+    num_train: int,
+    num_val: int,
+    seed: int,
+    scene: Scene,
+    image_size: tuple[int, int] = (360, 640),
+    clip_frames: int = 48,
+    clip_fps: int = 12,
 ) -> dict[str, Path]:
     """Generate the built-in driving dataset.
 
     Args:
-        out_dir: where train/, val/, annotations/{train,val}.json and clip.mp4 go.
+        out_dir: where train/, val/, annotations/{train,val}.json, clip.mp4 and its gt.txt go.
         num_train, num_val: images per split.
         seed: the same seed gives the same files.
         image_size: (H, W) of every image and of the clip.
         scene: "footage" (dash-cam sizes: mostly small, far road users) or "close" (mostly large).
+        clip_frames, clip_fps: length and frame rate of the clip (300 at 25 for the tracking benchmark).
 
     Returns:
-        Paths: "train_images", "train_annotations", "val_images", "val_annotations", "clip".
+        Paths: "train_images", "train_annotations", "val_images", "val_annotations", "clip", "clip_ground_truth".
     """
     check_scene(scene)  # before any file is written
     out_dir = Path(out_dir)
@@ -264,7 +274,8 @@ def make_synthetic_dataset(
         "train_annotations": write_split(out_dir, "train", num_train, seed, 1, image_size, scene),
         "val_images": out_dir / "val",
         "val_annotations": write_split(out_dir, "val", num_val, seed, 1 + num_train, image_size, scene),
-        "clip": write_clip(out_dir / "clip.mp4", seed, image_size, scene),
+        "clip": write_clip(out_dir / "clip.mp4", seed, image_size, scene, clip_frames, clip_fps),
+        "clip_ground_truth": out_dir / "gt.txt",
     }
 
 

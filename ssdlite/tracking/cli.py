@@ -1,0 +1,37 @@
+"""The command-line options tools/track.py and tools/eval_tracking.py share, and what they build."""
+
+import argparse
+
+from ssdlite.inference.predictor import Detector
+from ssdlite.tracking.counting import parse_line
+
+
+def add_tracking_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", required=True, help="a training checkpoint (.ckpt) or an exported .onnx")
+    parser.add_argument("--every", type=int, default=1, help="detect on every Nth frame; the tracker predicts the others")
+    parser.add_argument("--count-line", metavar="x1,y1,x2,y2", help="count crossings of this line (pixels)")
+    parser.add_argument("--score-threshold", type=float, default=0.1, help="detections above this reach the tracker")
+    parser.add_argument("--track-threshold", type=float, default=0.5, help="score that starts a track and is matched first")
+    parser.add_argument("--lost-frames", type=int, default=30, help="frames (at 30 fps) a lost track waits to be found again")
+    parser.add_argument("--classes", nargs="*", help="track only these class names")
+
+
+def tracker_args(args: argparse.Namespace) -> dict:
+    """`Tracker` keyword arguments from the parsed options."""
+    threshold = args.track_threshold
+    return {"lost_track_buffer": args.lost_frames, "track_activation_threshold": threshold, "high_score_threshold": threshold}
+
+
+def count_line(args: argparse.Namespace) -> tuple[float, float, float, float] | None:
+    """The parsed --count-line, or None; ValueError naming the option when malformed."""
+    return parse_line(args.count_line) if args.count_line else None
+
+
+def predict_args(args: argparse.Namespace) -> dict:
+    """`Detector.predict` keyword arguments from the parsed options."""
+    return {"score_threshold": args.score_threshold, "classes": args.classes}
+
+
+def load_detector(path: str) -> Detector:
+    """A checkpoint, or an ONNX file exported without --nms."""
+    return Detector.from_onnx(path) if path.endswith(".onnx") else Detector.from_checkpoint(path)
