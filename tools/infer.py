@@ -10,11 +10,13 @@ path), else in onnxruntime.
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 
 from ssdlite.checkpoint import CheckpointError
 from ssdlite.inference import Detector
 from ssdlite.inference.annotate import infer_images, infer_video, is_video
+from ssdlite.video import read_video
 
 
 def main() -> None:
@@ -33,12 +35,16 @@ def main() -> None:
         logging.info("running %s in %s", args.checkpoint, detector.backend)
         predict_args = {"score_threshold": args.score_threshold, "classes": args.classes}
         out = Path(args.out)
+        start = time.perf_counter()
         if is_video(args.source):
             path = infer_video(detector, args.source, out, args.every, **predict_args)
+            count, unit = read_video(path).num_frames, "frames"
             print(f"wrote {path} and {out / 'detections.jsonl'}")
         else:
-            count = infer_images(detector, args.source, out, **predict_args)
+            count, unit = infer_images(detector, args.source, out, **predict_args), "images"
             print(f"wrote {count} annotated images and {out / 'detections.jsonl'} to {out}")
+        seconds = time.perf_counter() - start
+        print(f"{count} {unit} in {seconds:.1f} s: {count / seconds:.1f} {unit}/s end to end ({detector.backend})")
     except (CheckpointError, ValueError, FileNotFoundError) as error:
         sys.exit(f"error: {' '.join(str(error).split())}")  # one line, though torch.load's reasons span several
 
