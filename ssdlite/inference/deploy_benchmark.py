@@ -94,10 +94,10 @@ def run_deployment_benchmark(
     _, config, class_names = load_checkpoint(checkpoint)
     config.data = load_config(data_config).data
     config.data.classes = class_names
-    val_set = build_dataset(config.data, "val", config.model.image_size)
-    images, targets = collate([val_set[i] for i in range(8)])
     with tempfile.TemporaryDirectory() as folder, torch.inference_mode():
         detectors = build_detectors(checkpoint, config, class_names, Path(folder), 32 if quick else 300)
+        val_set = build_dataset(config.data, "val", config.model.image_size)  # built-in data: made by calibration
+        images, targets = collate([val_set[i] for i in range(8)])
         timings = interleaved_median_ms(
             timing_functions(detectors, images, original_sizes(targets)), *((1, 3) if quick else (5, 40))
         )

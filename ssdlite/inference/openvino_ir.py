@@ -60,8 +60,29 @@ def read_metadata(model, path: str | Path) -> tuple[Config, tuple[str, ...]]:
     return from_dict(json.loads(metadata["ssdlite_config"])), tuple(json.loads(metadata["ssdlite_class_names"]))
 
 
-def compile_ir(path: str | Path, threads: int | None = None):
-    """Read and compile an IR (or a raw-output ONNX file) for the CPU: (compiled model, config, class names).
+class CompiledIR:
+    """An IR compiled for the CPU, called as images Tensor[B, 3, H, W] ->
+    (cls_logits Tensor[B, A, C], bbox_regression Tensor[B, A, 4]).
+
+    The IR's batch axis is dynamic; each batch size met is compiled once with
+    that static shape, which OpenVINO's CPU kernels run faster than a dynamic one.
+    """
+
+    def __init__(self, core, model, properties: dict):
+        self.core, self.model, self.properties = core, model, properties
+        self.compiled = {}  # batch size -> compiled model
+
+    def __call__(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        batch = images.shape[0]
+        if batch not in self.compiled:
+            self.model.reshape([batch, *images.shape[1:]])
+            self.compiled[batch] = self.core.compile_model(self.model, "CPU", self.properties)
+        outputs = self.compiled[batch](images.numpy())  # copies out of the request's buffers
+        return torch.from_numpy(outputs[0]), torch.from_numpy(outputs[1])
+
+
+def compile_ir(path: str | Path, threads: int | None = None) -> tuple[CompiledIR, Config, tuple[str, ...]]:
+    """Read an IR (or a raw-output ONNX file) for the CPU: (network, config, class names).
 
     Latency mode with `threads` inference threads (default: torch's), fp32
     arithmetic (CPUs with bf16 would otherwise switch precision silently).
@@ -84,22 +105,16 @@ def compile_ir(path: str | Path, threads: int | None = None):
         "INFERENCE_NUM_THREADS": threads or torch.get_num_threads(),
         "INFERENCE_PRECISION_HINT": "f32",
     }
-    return core.compile_model(model, "CPU", properties), config, class_names
-
-
-def run_compiled(compiled, images: Tensor) -> tuple[Tensor, Tensor]:
-    """Tensor[B, 3, H, W] -> (cls_logits Tensor[B, A, C], bbox_regression Tensor[B, A, 4])."""
-    outputs = compiled(images.numpy())  # copies out of the request's buffers
-    return torch.from_numpy(outputs[0]), torch.from_numpy(outputs[1])
+    return CompiledIR(core, model, properties), config, class_names
 
 
 def check_openvino(model: SSDLite, xml_path: str | Path, images: Tensor, atol: float = 1e-4) -> dict[str, float]:
     """The largest |PyTorch - OpenVINO| of each raw output on `images`; AssertionError above `atol`."""
-    compiled, _, _ = compile_ir(xml_path)
+    network, _, _ = compile_ir(xml_path)
     with torch.no_grad(), eval_mode(model):
         expected = model(images)
     report = {}
-    for name, want, got in zip(SSDLite.OUTPUT_NAMES, expected, run_compiled(compiled, images)):
+    for name, want, got in zip(SSDLite.OUTPUT_NAMES, expected, network(images)):
         difference = float(np.abs(want.double().numpy() - got.double().numpy()).max(initial=0.0))
         if difference > atol:
             raise AssertionError(f"{name}: OpenVINO differs from PyTorch by {difference:.2e} (allowed {atol:.0e})")

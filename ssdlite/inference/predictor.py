@@ -119,14 +119,10 @@ class Detector:
     def from_openvino(cls, path: str | Path, threads: int | None = None) -> "Detector":
         """An OpenVINO IR from `tools/export.py --format openvino` (or a raw-output ONNX file),
         compiled for the CPU with `threads` threads (default: torch's)."""
-        from ssdlite.inference.openvino_ir import compile_ir, run_compiled
+        from ssdlite.inference.openvino_ir import compile_ir
 
-        compiled, config, class_names = compile_ir(path, threads)
+        network, config, class_names = compile_ir(path, threads)
         postprocessor = build_postprocessor(config.model, build_loss(config.model).score_activation)
-
-        def network(images: torch.Tensor):
-            return run_compiled(compiled, images)
-
         return cls(network, build_anchors(config.model), postprocessor, config.model.image_size, class_names, "openvino")
 
     @classmethod
