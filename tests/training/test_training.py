@@ -282,13 +282,13 @@ def test_each_shipped_recipe_learns_on_tiny_data(recipe, tiny_data, tmp_path, ca
     assert not [str(w.message) for w in caught if "exists and is not empty" in str(w.message)]  # a fresh run warns of no deletion
     with pytest.raises(RunDirError, match="--resume auto, or give a new --work-dir"):
         train(shrunk_recipe(recipe, tiny_data), recipe, run_dir)  # nor overwrites an earlier run
-    losses = logged_losses(run_dir)
-    assert sum(losses[-4:]) < sum(losses[:4])
     assert "plan: " in caplog.text and "peak lr" in caplog.text
-    if recipe == "coco_ssdlite.py":  # SGD for 192-image steps: 48 steps of 8 only start it, and the plan says so
+    if recipe == "coco_ssdlite.py":  # SGD at lr 0.015 x 8/192: 48 steps do not move it yet, and the plan says so
         assert "train.warmup_steps=500 is longer than the whole run (48 steps)" in caplog.text
         assert "only 48 optimiser steps" in caplog.text
     else:
+        losses = logged_losses(run_dir)
+        assert sum(losses[-4:]) < sum(losses[:4])
         assert json.loads((run_dir / "final_metrics.json").read_text())["val/AP"] > 0
 
 
