@@ -38,7 +38,7 @@ def main() -> None:
     line = (width / 2, 0, width / 2, height)  # a vertical line through the middle: cross traffic crosses it
     try:
         detector = load_detector(args.checkpoint)
-    except (CheckpointError, ValueError) as error:
+    except (CheckpointError, ValueError, FileNotFoundError) as error:
         sys.exit(f"error: {' '.join(str(error).split())}")
     clip = write_clip(out / "clip.mp4", args.seed, tuple(args.size), args.scene, args.frames, args.fps)
     results = {"clip": str(clip), "frames": args.frames, "count_line": line}

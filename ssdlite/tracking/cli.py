@@ -7,7 +7,7 @@ from ssdlite.tracking.counting import parse_line
 
 
 def add_tracking_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", required=True, help="a training checkpoint (.ckpt) or an exported .onnx")
+    parser.add_argument("--checkpoint", required=True, help="a training checkpoint (.ckpt), an exported .onnx or OpenVINO .xml")
     parser.add_argument("--every", type=int, default=1, help="detect on every Nth frame; the tracker predicts the others")
     parser.add_argument("--count-line", metavar="x1,y1,x2,y2", help="count crossings of this line (pixels)")
     parser.add_argument("--score-threshold", type=float, default=0.1, help="detections above this reach the tracker")
@@ -33,5 +33,5 @@ def predict_args(args: argparse.Namespace) -> dict:
 
 
 def load_detector(path: str) -> Detector:
-    """A checkpoint, or an ONNX file exported without --nms."""
-    return Detector.from_onnx(path) if path.endswith(".onnx") else Detector.from_checkpoint(path)
+    """A checkpoint, an ONNX file exported without --nms, or an OpenVINO IR (see `Detector.load`)."""
+    return Detector.load(path)
