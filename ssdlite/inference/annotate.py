@@ -2,7 +2,6 @@
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -11,7 +10,7 @@ from tqdm import tqdm
 
 from ssdlite.inference.draw import colour_of, draw_boxes
 from ssdlite.inference.predictor import Detections, Detector, expand_source, read_rgb
-from ssdlite.video import open_video_writer
+from ssdlite.video import open_video_writer, read_video
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +51,6 @@ def infer_images(detector: Detector, source: str | Path, out_dir: Path, **predic
     return written
 
 
-def _frames(capture: cv2.VideoCapture) -> Iterator[np.ndarray]:
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            return
-        yield frame
-
-
 def infer_video(detector: Detector, source: str | Path, out_dir: Path, every: int = 1, **predict_args) -> Path:
     """An annotated copy of a video (same frame rate, size and frame count) and
     `detections.jsonl` with one record per processed frame.
@@ -68,21 +59,16 @@ def infer_video(detector: Detector, source: str | Path, out_dir: Path, every: in
         every: detect on every Nth frame; frames in between show the latest detections.
 
     Raises:
-        ValueError: the video cannot be opened or has no frames.
+        ValueError: the video cannot be opened or has no frames (see `ssdlite.video.read_video`).
     """
-    capture = cv2.VideoCapture(str(source))
-    ok, first = capture.read()
-    if not capture.isOpened() or not ok:
-        raise ValueError(f"cannot read video {source}: not a video file, or no decodable frames")
-    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
-    height, width = first.shape[:2]
+    video = read_video(source)
+    height, width = video.image_size
     out_dir.mkdir(parents=True, exist_ok=True)
     out_path = out_dir / f"{Path(source).stem}.mp4"
-    writer = open_video_writer(out_path, fps, (width, height))
-    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    writer = open_video_writer(out_path, video.fps, (width, height))
     detections = None
-    with open(out_dir / "detections.jsonl", "w") as records, tqdm(total=total, unit="frame") as progress:
-        for index, frame in enumerate(_chain(first, _frames(capture))):
+    with open(out_dir / "detections.jsonl", "w") as records, tqdm(total=video.num_frames, unit="frame") as progress:
+        for index, frame in enumerate(video.frames):
             if index % every == 0:
                 (detections,) = detector.predict(frame, bgr=True, **predict_args)
                 record = detections.to_dict() | {"source": str(source), "frame": index}
@@ -90,10 +76,4 @@ def infer_video(detector: Detector, source: str | Path, out_dir: Path, every: in
             writer.write(annotate(frame, detections))
             progress.update()
     writer.release()
-    capture.release()
     return out_path
-
-
-def _chain(first: np.ndarray, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-    yield first
-    yield from rest

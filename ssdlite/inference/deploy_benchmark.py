@@ -47,9 +47,8 @@ def interleaved_median_ms(fns: dict[str, Callable[[], object]], warmup: int, rou
     return {name: 1000 * statistics.median(values) for name, values in times.items()}
 
 
-def build_detectors(checkpoint: str, config, class_names, folder: Path, num_calibration: int) -> dict[str, Detector]:
-    """The checkpoint as a `Detector` in each runtime; the exported and quantised files go to `folder`."""
-    model, _, _ = load_checkpoint(checkpoint)
+def build_detectors(checkpoint: str, model, config, class_names, folder: Path, num_calibration: int) -> dict[str, Detector]:
+    """The checkpoint (`model`, as loaded) as a `Detector` in each runtime; the exported and quantised files go to `folder`."""
     onnx_path = export_onnx(model, config, class_names, folder / "model.onnx", dynamic_batch=True)
     xml_path = export_openvino(onnx_path, folder / "model.xml")
     images = calibration_images(config, num_calibration)
@@ -91,11 +90,11 @@ def run_deployment_benchmark(
     "throughput_b8_img_s" and "mAP" on `data_config`'s validation split (torchvision: speed only)."""
     if threads:
         torch.set_num_threads(threads)
-    _, config, class_names = load_checkpoint(checkpoint)
+    model, config, class_names = load_checkpoint(checkpoint)
     config.data = load_config(data_config).data
     config.data.classes = class_names
     with tempfile.TemporaryDirectory() as folder, torch.inference_mode():
-        detectors = build_detectors(checkpoint, config, class_names, Path(folder), 32 if quick else 300)
+        detectors = build_detectors(checkpoint, model, config, class_names, Path(folder), 32 if quick else 300)
         val_set = build_dataset(config.data, "val", config.model.image_size)  # built-in data: made by calibration
         images, targets = collate([val_set[i] for i in range(8)])
         timings = interleaved_median_ms(

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from ssdlite.checkpoint import load_checkpoint
-from ssdlite.config import from_dict
+from ssdlite.config import ModelConfig, from_dict
 from ssdlite.evaluation import coco_results
 from ssdlite.model.build import build_anchors, build_loss, build_postprocessor
 from ssdlite.model.detector import SSDLite
@@ -122,16 +122,21 @@ class Detector:
         from ssdlite.inference.openvino_ir import compile_ir
 
         network, config, class_names = compile_ir(path, threads)
-        postprocessor = build_postprocessor(config.model, build_loss(config.model).score_activation)
-        return cls(network, build_anchors(config.model), postprocessor, config.model.image_size, class_names, "openvino")
+        return cls.for_exported(network, config.model, class_names, "openvino")
+
+    @classmethod
+    def for_exported(cls, network: Callable, model_cfg: ModelConfig, class_names, backend: str) -> "Detector":
+        """An exported network with the anchors and post-processing its config describes,
+        built as `build_model` builds them."""
+        postprocessor = build_postprocessor(model_cfg, build_loss(model_cfg).score_activation)
+        return cls(network, build_anchors(model_cfg), postprocessor, model_cfg.image_size, class_names, backend)
 
     @classmethod
     def from_onnx(cls, path: str | Path) -> "Detector":
         """An ONNX file from `ssdlite.inference.export.export_onnx` with raw outputs (not `--nms`),
         run by onnxruntime with torch's thread count.
 
-        Anchors and post-processing come from the config in the file's metadata,
-        built as `build_model` builds them.
+        Anchors and post-processing come from the config in the file's metadata.
         """
         import onnxruntime
 
@@ -150,15 +155,13 @@ class Detector:
             raise ValueError(
                 f"{path} has NMS in its graph (outputs {', '.join(outputs)}); export it without --nms for the Detector"
             )
-        model_cfg = from_dict(json.loads(meta["ssdlite_config"])).model
-        postprocessor = build_postprocessor(model_cfg, build_loss(model_cfg).score_activation)
 
         def network(images: torch.Tensor):
             cls_logits, bbox_regression = session.run(None, {"images": images.numpy()})
             return torch.from_numpy(cls_logits), torch.from_numpy(bbox_regression)
 
-        class_names = tuple(json.loads(meta["ssdlite_class_names"]))
-        return cls(network, build_anchors(model_cfg), postprocessor, model_cfg.image_size, class_names, "onnxruntime")
+        model_cfg = from_dict(json.loads(meta["ssdlite_config"])).model
+        return cls.for_exported(network, model_cfg, tuple(json.loads(meta["ssdlite_class_names"])), "onnxruntime")
 
     def preprocess(self, images: list[np.ndarray]) -> torch.Tensor:
         """RGB uint8 HxWx3 arrays -> Tensor[B, 3, H, W] resized and normalised as in validation."""

@@ -7,7 +7,6 @@ graphs hold the network only; decoding and NMS stay in floating point outside.
 functions that need them.
 """
 
-import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -30,12 +29,11 @@ def calibration_images(config: Config, count: int) -> Tensor:
         DataNotFoundError: the config's data is not on disk.
         ValueError: the split has fewer than `count` images.
     """
-    data = dataclasses.replace(config.data)
-    DetectionDataModule(data, config.model.image_size, config.train.seed).prepare_data()  # built-in data: made on first use
-    dataset = build_dataset(data, "train", config.model.image_size)
+    DetectionDataModule(config.data, config.model.image_size, config.train.seed).prepare_data()  # built-in data: made here
+    dataset = build_dataset(config.data, "train", config.model.image_size)
     if len(dataset) < count:
         raise ValueError(
-            f"{data.train_annotations} has {len(dataset)} training images, fewer than the {count} "
+            f"{config.data.train_annotations} has {len(dataset)} training images, fewer than the {count} "
             "asked for calibration; lower --calibration-images or point the config at more data"
         )
     dataset.transform = val_transform(config.model.image_size)
