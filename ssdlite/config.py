@@ -69,7 +69,9 @@ class ModelConfig:
     score_threshold: float = 0.01
     nms_iou_threshold: float = 0.6
     topk_per_class: int = 100
-    max_candidates_per_image: int = 1000  # best candidates entering NMS, over all classes
+    # Best candidates entering NMS, over all classes. NMS costs the square of it: on a trained
+    # driving model 300 instead of 1000 (600 reached) halves post-processing, same mAP.
+    max_candidates_per_image: int = 300
     max_detections_per_image: int = 100
 
 
@@ -93,7 +95,7 @@ class DataConfig:
     synthetic_val_images: int = 100
     synthetic_seed: int = 0
     # "footage": sizes as in dash-cam video (mostly far, small road users);
-    # "close": the earlier look, nearly every object large.
+    # "close": the demo's look, nearly every object medium or large: moments of the road its clip shows.
     synthetic_scene: Scene = "footage"
     # Augmentation (training only).
     photometric: bool = True

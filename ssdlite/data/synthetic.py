@@ -12,8 +12,10 @@ Two scenes:
   so most boxes are COCO-small (about half at 640x360), a third medium and a
   few large. 3-14 road users; pedestrians mostly on the pavements, some parked
   vehicles at the kerbs. Objects are drawn down to 2 px but annotated from 5 px.
-- "close": the earlier look: 2-8 objects placed evenly below the horizon,
-  nearly all medium or large.
+- "close": the demo's look, nearly all medium or large: each image is a moment
+  of the road the built-in clip shows (`synthetic_video.road_snapshot`), cross
+  traffic and road users coming and going along the road, so a detector
+  trained on the images has seen the clip's scenes.
 """
 
 import json
@@ -64,12 +66,14 @@ def sample_objects(
     Args:
         horizon, vanish_x: horizon row and vanishing point column from `draw_background`.
         height, width: image size, pixels.
-        scene: "footage" (3-14 road users, mostly far) or "close" (2-8, mostly near).
+        scene: "footage" (3-14 road users, mostly far) or "close" (a moment of the clip's road, mostly near).
     """
+    from ssdlite.data.synthetic_video import road_snapshot  # built from this module's parts
+
     check_scene(scene)
     if scene == "footage":
         return _footage_objects(rng, horizon, vanish_x, height, width)
-    return _close_objects(rng, horizon, height, width)
+    return road_snapshot(rng, horizon, vanish_x, height, width, scene)
 
 
 def check_scene(scene: str) -> None:
@@ -107,23 +111,6 @@ def _lateral_offset(rng: np.random.Generator, category_id: int, vanish_x: int, w
     else:
         into_road = rng.uniform(0.05, 0.2)  # vehicles parked along the kerb
     return float(left + into_road * width if rng.random() < 0.5 else right - into_road * width)
-
-
-def _close_objects(rng: np.random.Generator, horizon: int, height: int, width: int) -> list[SceneObject]:
-    """2-8 objects anywhere across the road, their ground lines spread evenly below the horizon."""
-    count = 0 if rng.random() < 0.05 else int(rng.integers(2, 9))
-    ids = [c["id"] for c in CATEGORIES]
-    objects = [
-        SceneObject(
-            category_id=int(rng.choice(ids)),
-            x=float(rng.uniform(0.05, 0.95) * width),
-            ground_y=float(horizon + rng.uniform(0.12, 1.0) ** 0.8 * (height - horizon)),
-            colour=random_colour(rng),
-            facing_left=bool(rng.random() < 0.5),
-        )
-        for _ in range(count)
-    ]
-    return sorted(objects, key=lambda o: o.ground_y)
 
 
 def render_scene(

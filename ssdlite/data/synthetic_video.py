@@ -7,6 +7,9 @@ people crossing, entering and leaving at the sides), or along it (approaching
 until they pass the camera, or driving away into the distance). Nearer ones hide
 farther ones; boxes are what still shows, as in the still images. Ground truth
 is MOT-format rows (`write_mot`). Deterministic for a seed.
+
+The "close" still images are moments of the same road (`road_snapshot`), so the
+demo's detector trains on the scenes its clip shows.
 """
 
 from collections.abc import Iterator
@@ -23,10 +26,14 @@ ROAD_WIDTH_M = 14.0  # the road's width, so that bottom-row pixels convert to me
 # Scale (NEAR_M / distance) where road users appear far away: where the still scenes put
 # their farthest ones. At scale 1 a road user stands on the bottom row, the nearest the
 # still scenes show: one coming nearer passes the camera and is out of view.
-FAR_SCALE = {"footage": NEAR_M / 50.0, "close": 0.18}
+FAR_SCALE = {"footage": NEAR_M / 50.0, "close": 0.3}
 PASSED_SCALE = 1.0
+# Scale range of the distances at which road users cross the road. "close": medium and large,
+# short of the nearest, where a bus would fill the frame.
+CROSSING_SCALE = {"footage": (0.25, 0.9), "close": (0.3, 0.75)}
 ARRIVALS_PER_SECOND = {"footage": 2.5, "close": 1.2}
 WARM_UP_S = 6.0  # simulated before the first frame, so the clip starts with a populated road
+SNAPSHOT_FPS = 5.0  # time step of the simulation behind a still image (only its last state is drawn)
 SPEED_M_S = {1: (1.0, 1.8), 2: (3.0, 6.0), 3: (5.0, 10.0), 4: (5.0, 10.0), 6: (4.0, 7.0), 8: (4.0, 8.0)}
 ALONG_ROAD = 0.4  # share of road users moving along the road (the rest cross it)
 
@@ -59,11 +66,38 @@ def moving_scene(
     rng = np.random.default_rng([seed, 10**6])
     height, width = image_size
     background, horizon, vanish_x = draw_background(rng, height, width)
+    world = _road_users(rng, horizon, vanish_x, height, width, scene, fps)
+    for _ in range(int(WARM_UP_S * fps)):
+        next(world)
+    for _ in range(num_frames):
+        placed = _placed_far_to_near(next(world), horizon, vanish_x, height)
+        image, visible = render_objects(background, horizon, [obj for obj, _ in placed], scene)
+        yield image, [(placed[index][1], placed[index][0].category_id, box, share) for index, box, share in visible]
+
+
+def road_snapshot(
+    rng: np.random.Generator, horizon: int, vanish_x: int, height: int, width: int, scene: Scene
+) -> list[SceneObject]:
+    """The road users of a still image: the clip's road after a random time, far to near.
+
+    Args:
+        horizon, vanish_x: horizon row and vanishing point column from `draw_background`.
+        height, width: image size, pixels.
+    """
+    world = _road_users(rng, horizon, vanish_x, height, width, scene, SNAPSHOT_FPS)
+    for _ in range(int(rng.uniform(1, 3) * WARM_UP_S * SNAPSHOT_FPS)):
+        users = next(world)
+    return [obj for obj, _ in _placed_far_to_near(users, horizon, vanish_x, height)]
+
+
+def _road_users(
+    rng: np.random.Generator, horizon: int, vanish_x: int, height: int, width: int, scene: Scene, fps: float
+) -> Iterator[list[RoadUser]]:
+    """The road users in view, one time step of 1 / fps after another, from an empty road."""
     px_per_m = (ROAD_BOTTOM[1] - ROAD_BOTTOM[0]) * width / ROAD_WIDTH_M
     users: list[RoadUser] = []
     num_arrivals = 0
-    num_warm_up = int(WARM_UP_S * fps)
-    for frame in range(-num_warm_up, num_frames):
+    while True:
         if rng.random() < ARRIVALS_PER_SECOND[scene] / fps:
             num_arrivals += 1
             users.append(_arrival(rng, num_arrivals, vanish_x, width, px_per_m, scene))
@@ -71,11 +105,13 @@ def moving_scene(
             user.offset += user.lateral_speed / fps
             user.distance -= user.approach_speed / fps
         users = [user for user in users if _in_view(user, vanish_x, width, horizon, height, scene)]
-        if frame < 0:
-            continue
-        placed = sorted((_placed(user, horizon, vanish_x, height) + (user.track_id,) for user in users), key=lambda p: p[0])
-        image, visible = render_objects(background, horizon, [obj for _, obj, _ in placed], scene)
-        yield image, [(placed[index][2], placed[index][1].category_id, box, share) for index, box, share in visible]
+        yield users
+
+
+def _placed_far_to_near(users: list[RoadUser], horizon: int, vanish_x: int, height: int) -> list[tuple[SceneObject, int]]:
+    """(object to draw, track id) of each road user, farthest first."""
+    placed = sorted((_placed(user, horizon, vanish_x, height) + (user.track_id,) for user in users), key=lambda p: p[0])
+    return [(obj, track_id) for _, obj, track_id in placed]
 
 
 def write_mot(path: Path, frames: list[list[tuple[int, int, list[float], float]]]) -> Path:
@@ -132,7 +168,7 @@ def _arrival(rng: np.random.Generator, track_id: int, vanish_x: int, width: int,
         user.facing_left = bool(user.offset < 0)
     else:
         # crossing at a distance where the still scenes place road users, from just beyond a side
-        user.distance = NEAR_M / rng.uniform(max(FAR_SCALE[scene], 0.25), 0.9)
+        user.distance = NEAR_M / rng.uniform(*CROSSING_SCALE[scene])
         scale = NEAR_M / user.distance
         from_left = rng.random() < 0.5
         user.offset = ((-vanish_x if from_left else width - vanish_x) / scale) + (-1 if from_left else 1) * width / scale * 0.6

@@ -9,7 +9,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ssdlite.inference.draw import colour_of, draw_boxes
-from ssdlite.inference.predictor import Detections, Detector, expand_source, read_rgb
+from ssdlite.inference.inputs import expand_source, read_rgb
+from ssdlite.inference.predictor import Detections, Detector
 from ssdlite.video import open_video_writer, read_video
 
 log = logging.getLogger(__name__)

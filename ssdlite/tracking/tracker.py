@@ -1,8 +1,10 @@
 """Track ids for a detector's frames: ByteTrack from the `trackers` package, adapted to our `Detections`.
 
 The association and motion maths are the library's; this module converts
-`Detections` to `supervision.Detections` and back, remembers each track's class
-and score, and on frames without detection (`--every N`) reports the tracks at
+`Detections` to `supervision.Detections` and back, keeps one detection per road
+user (class-agnostic NMS: ByteTrack matches boxes, not classes), gives each track
+the class its detections voted for (summed scores, so a bus seen once as a truck
+stays a bus), and on frames without detection (`--every N`) reports the tracks at
 the boxes the library's Kalman filters predict for that frame's time.
 """
 
@@ -50,6 +52,8 @@ class Tracker:
         high_score_threshold: detections scoring at least this are matched first.
         minimum_iou: the least IoU between a track's predicted box and a detection to match them.
         minimum_consecutive_frames: a new track gets its id after this many matched frames.
+        duplicate_iou: of detections overlapping more than this, whatever their classes, only the
+            best scoring goes to the tracker.
     """
 
     def __init__(
@@ -58,8 +62,9 @@ class Tracker:
         lost_track_buffer: int = 30,
         track_activation_threshold: float = 0.5,
         high_score_threshold: float = 0.5,
-        minimum_iou: float = 0.1,
+        minimum_iou: float = 0.3,
         minimum_consecutive_frames: int = 2,
+        duplicate_iou: float = 0.7,
     ):
         self.frame_rate = frame_rate
         self.byte_track = ByteTrackTracker(
@@ -70,24 +75,29 @@ class Tracker:
             minimum_iou_threshold=minimum_iou,
             minimum_consecutive_frames=minimum_consecutive_frames,
         )
-        self.latest: dict[int, tuple[int, str, float]] = {}  # track id -> (label, class name, score) of its last detection
+        self.duplicate_iou = duplicate_iou
+        self.votes: dict[int, dict[tuple[int, str], float]] = {}  # track id -> {(label, class name): summed score}
+        self.latest: dict[int, tuple[int, str, float]] = {}  # track id -> (voted label, class name, last score)
         self.shown: set[int] = set()  # the tracks matched on the latest detected frame
 
     def update(self, detections: Detections, frame: int) -> Tracks:
         """Match a frame's detections to the tracks. Returns the detections that belong to a confirmed track."""
+        detected = sv.Detections(
+            xyxy=detections.boxes.reshape(-1, 4).astype(np.float32),
+            confidence=detections.scores.astype(np.float32),
+            class_id=detections.labels.astype(int),
+            data={"class_name": np.array(detections.class_names, dtype=object).reshape(-1)},
+        )
         tracked = self.byte_track.update(
-            sv.Detections(
-                xyxy=detections.boxes.reshape(-1, 4).astype(np.float32),
-                confidence=detections.scores.astype(np.float32),
-                class_id=detections.labels.astype(int),
-                data={"class_name": np.array(detections.class_names, dtype=object).reshape(-1)},
-            ),
+            detected.with_nms(self.duplicate_iou, class_agnostic=True),
             timestamp=frame / self.frame_rate,  # the time since the last detected frame drives the prediction
         )
         tracked = tracked[tracked.tracker_id != UNCONFIRMED]
         class_names = list(tracked.data["class_name"]) if len(tracked) else []
         for track_id, label, name, score in zip(tracked.tracker_id, tracked.class_id, class_names, tracked.confidence):
-            self.latest[int(track_id)] = (int(label), str(name), float(score))
+            votes = self.votes.setdefault(int(track_id), {})
+            votes[int(label), str(name)] = votes.get((int(label), str(name)), 0.0) + float(score)
+            self.latest[int(track_id)] = (*max(votes, key=votes.get), float(score))
         self.shown = {int(track_id) for track_id in tracked.tracker_id}
         return _tracks(detections, frame, tracked.xyxy, tracked.tracker_id, np.zeros(len(tracked), bool), self.latest)
 

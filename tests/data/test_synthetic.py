@@ -1,4 +1,3 @@
-import hashlib
 import json
 
 import av
@@ -8,6 +7,7 @@ import pytest
 from pycocotools.coco import COCO
 
 from ssdlite.data.synthetic import MIN_BOX_SIDE, SCENES, make_image, make_synthetic_dataset, render_scene, sample_objects
+from ssdlite.data.synthetic_video import FAR_SCALE, road_snapshot
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +32,28 @@ def test_each_scene_is_deterministic_per_seed(scene):
     assert not np.array_equal(image, make_image(6, 1, (180, 320), scene)[0])
 
 
-def test_close_scene_is_unchanged():
-    # recorded with the generator as it was before "footage" existed
-    annotations = [make_image(3, index, (180, 320), "close")[1] for index in range(30)]
-    assert annotations[1] == [(4, [139.0, 93.0, 41.0, 27.0]), (6, [0.0, 69.0, 139.0, 69.0]), (2, [124.0, 117.0, 72.0, 44.0])]
-    assert sum(map(len, annotations)) == 109
-    assert hashlib.sha256(json.dumps(annotations).encode()).hexdigest()[:16] == "1613b60c2e977d59"
+def test_close_scenes_are_mostly_medium_and_large_with_every_class():
+    boxes = [
+        (category_id, w * h)
+        for index in range(1, 61)
+        for category_id, (_, _, w, h) in make_image(0, index, (360, 640), "close")[1]
+    ]
+    category_ids, areas = (np.array(column) for column in zip(*boxes))
+    assert (areas < 32**2).mean() <= 0.15 and (areas >= 96**2).mean() >= 0.25
+    assert set(category_ids) == {1, 2, 3, 4, 6, 8}
+    assert 2 <= len(boxes) / 60 <= 6
+
+
+def test_close_stills_are_moments_of_the_clips_road():
+    # the clip's road users: crossing at the distances of CROSSING_SCALE, or on the road seen in perspective,
+    # so every still's road users stand between the horizon and the bottom row, at most as near as PASSED_SCALE
+    snapshots = [road_snapshot(np.random.default_rng(seed), 150, 320, 360, 640, "close") for seed in range(40)]
+    for objects in snapshots:
+        assert [o.ground_y for o in objects] == sorted(o.ground_y for o in objects)  # far to near, for drawing
+    ground_rows = np.array([o.ground_y for objects in snapshots for o in objects])
+    assert len(ground_rows) >= 80 and (ground_rows > 150).all() and (ground_rows <= 360).all()
+    scales = (ground_rows - 150) / (360 - 150)
+    assert scales.min() >= FAR_SCALE["close"] - 1e-6
 
 
 def test_unknown_scene_names_the_allowed_ones(tmp_path):

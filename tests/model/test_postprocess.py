@@ -5,7 +5,7 @@ from torchvision.ops import batched_nms, clip_boxes_to_image
 from ssdlite.config import ModelConfig
 from ssdlite.model.box_coder import BoxCoder
 from ssdlite.model.build import build_postprocessor
-from ssdlite.model.postprocess import Postprocessor
+from ssdlite.model.postprocess import FEW_CLASSES, Postprocessor
 
 
 def postprocessor(score_activation: str = "softmax", **settings) -> Postprocessor:
@@ -66,6 +66,14 @@ def test_nothing_above_threshold_gives_empty_tensors():
         torch.zeros(1, 3, 5), torch.zeros(1, 3, 4), torch.tensor([[0.0, 0, 10, 10]] * 3), (300, 300)
     )
     assert detections[0]["boxes"].shape == (0, 4) and detections[0]["labels"].shape == (0,)
+
+
+@pytest.mark.parametrize("num_classes", [2, 7, FEW_CLASSES, 92])
+def test_softmax_scores_for_few_and_many_classes(num_classes):
+    cls_logits = torch.randn(2, 300, num_classes, generator=torch.Generator().manual_seed(0)) * 4
+    scores = postprocessor().class_scores(cls_logits)
+    assert scores.shape == (2, 300, num_classes - 1)
+    assert torch.allclose(scores, cls_logits.softmax(-1)[..., 1:], atol=1e-6)
 
 
 def test_sigmoid_scores():

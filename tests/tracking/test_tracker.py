@@ -61,3 +61,25 @@ def test_tracks_record_their_ids():
     record = tracker.update(frame_detections([car_at(1)]), 1).to_dict()
     assert record["frame"] == 1 and record["track_ids"] == [0] and record["predicted"] == [False]
     assert record["class_names"] == ["car"] and len(record["boxes"]) == 1
+
+
+def test_a_track_keeps_the_class_its_detections_voted_for():
+    tracker = Tracker(frame_rate=25)
+    for frame in range(8):
+        truck_frame = frame == 5  # one frame where the detector calls the bus a truck
+        name, label, score = ("truck", 6, 0.6) if truck_frame else ("bus", 5, 0.8)
+        box = np.array([car_at(frame)], np.float32)
+        tracks = tracker.update(Detections(box, np.array([score]), np.array([label]), [name], "clip", SIZE), frame)
+        if frame >= 1:
+            assert tracks.class_names == ["bus"] and tracks.labels.tolist() == [5], frame
+    assert tracks.scores[0] == np.float32(0.8)  # the score is the latest detection's
+
+
+def test_one_road_user_detected_as_two_classes_is_one_track():
+    tracker = Tracker(frame_rate=25)
+    for frame in range(5):
+        box = car_at(frame)
+        boxes = np.array([box, [box[0] + 2, box[1], box[2] + 2, box[3]]], np.float32)  # the same car, twice
+        both = Detections(boxes, np.array([0.9, 0.7]), np.array([3, 6]), ["car", "truck"], "clip", SIZE)
+        tracks = tracker.update(both, frame)
+    assert len(tracks.track_ids) == 1 and tracks.class_names == ["car"]

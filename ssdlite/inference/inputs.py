@@ -1,0 +1,70 @@
+"""What a `Detector` takes: image paths, folders, globs, numpy arrays and PIL images."""
+
+import glob
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+def read_rgb(path: str | Path) -> np.ndarray | None:
+    """An image file as RGB uint8, or None when it cannot be decoded."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    return None if image is None else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def expand_source(source: str | Path) -> tuple[list[Path], bool]:
+    """Image files of a path, folder or glob; and whether it named a single file."""
+    path = Path(source)
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), False
+    if path.is_file():
+        return [path], True
+    matches = sorted(Path(p) for p in glob.glob(str(source)) if Path(p).suffix.lower() in IMAGE_SUFFIXES)
+    if not matches:
+        raise FileNotFoundError(f"{source}: no such file or folder, and no images match it as a glob")
+    return matches, False
+
+
+def load_inputs(inputs, bgr: bool) -> Iterator[tuple[str, np.ndarray]]:
+    """(source name, RGB uint8 HxWx3 image) of each input: paths, folders, globs, arrays (RGB, or BGR
+    with `bgr`) and PIL images. Unreadable files of a folder or glob are logged and skipped."""
+    items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    for index, item in enumerate(items):
+        if isinstance(item, np.ndarray):
+            if item.ndim != 3 or item.shape[2] != 3 or item.dtype != np.uint8:
+                raise ValueError(f"array[{index}] must be HxWx3 uint8, got shape {item.shape} {item.dtype}")
+            yield f"array[{index}]", np.ascontiguousarray(item[:, :, ::-1] if bgr else item)
+        elif isinstance(item, Image.Image):
+            yield f"image[{index}]", np.asarray(item.convert("RGB"))
+        elif isinstance(item, (str, Path)):
+            paths, single = expand_source(item)
+            for path in paths:
+                image = read_rgb(path)
+                if image is None and single:
+                    raise ValueError(f"cannot read image {path}")
+                if image is None:
+                    log.warning("skipping unreadable image %s", path)
+                    continue
+                yield str(path), image
+        else:
+            raise TypeError(f"cannot detect on {type(item).__name__}; give a path, folder, glob, numpy image or PIL image")
+
+
+def batches(items: Iterator, size: int) -> Iterator[list]:
+    """Lists of `size` items (the last may be shorter)."""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
