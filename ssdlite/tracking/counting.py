@@ -22,8 +22,10 @@ def parse_line(text: str) -> tuple[float, float, float, float]:
 class LineCounter:
     """Counts the tracks whose box bottom centre (where an object stands) crosses a line.
 
-    A track counts once each time it moves to the other side and stays there, and
-    only while it is beside the segment (between the perpendiculars through its ends).
+    A track counts once each time it moves to the other side and stays there for
+    `minimum_frames` frames in a row, and only while it is beside the segment (between
+    the perpendiculars through its ends). The wait keeps a box that wavers on the line
+    (a bus half hidden by a passing car) from counting each time it shifts.
     Directions, looking from the line's first point to its second: "in" is a crossing
     from the right-hand side to the left-hand side, "out" the reverse. For a line
     drawn left to right across the image, "in" is moving up the image.
@@ -31,15 +33,22 @@ class LineCounter:
     Args:
         line: (x1, y1, x2, y2) pixels of the frame.
         image_size: (height, width) of the frames; the line must lie inside them.
+        minimum_frames: frames on the new side before a crossing counts (supervision's
+            `minimum_crossing_threshold`).
     """
 
-    def __init__(self, line: tuple[float, float, float, float], image_size: tuple[int, int]):
+    def __init__(self, line: tuple[float, float, float, float], image_size: tuple[int, int], minimum_frames: int = 3):
         height, width = image_size
         x1, y1, x2, y2 = line
         if not all(0 <= x <= width for x in (x1, x2)) or not all(0 <= y <= height for y in (y1, y2)):
             raise ValueError(f"--count-line {','.join(f'{v:g}' for v in line)} lies outside the {width}x{height} frame")
         self.line = line
-        self.zone = sv.LineZone(start=sv.Point(x1, y1), end=sv.Point(x2, y2), triggering_anchors=(sv.Position.BOTTOM_CENTER,))
+        self.zone = sv.LineZone(
+            start=sv.Point(x1, y1),
+            end=sv.Point(x2, y2),
+            triggering_anchors=(sv.Position.BOTTOM_CENTER,),
+            minimum_crossing_threshold=minimum_frames,
+        )
         self.class_names: list[str] = []  # class id given to the zone -> name
 
     def update(self, boxes: np.ndarray, track_ids: np.ndarray, class_names: list[str]) -> None:

@@ -31,6 +31,13 @@ def test_directions_and_classes_are_counted_apart():
     assert counter.counts() == {"bus": {"in": 1, "out": 1}, "person": {"in": 1, "out": 0}}
 
 
+def test_a_box_wavering_on_the_line_counts_once():
+    counter = LineCounter((320, 0, 320, 360), SIZE)
+    wavering = [(300, 250), (300, 250), (330, 250), (310, 250), (335, 250), (312, 250)]  # a hidden part shifts the box
+    run(counter, wavering + [(340 + 10 * step, 250) for step in range(5)])
+    assert counter.counts() == {"car": {"in": 1, "out": 0}}
+
+
 def test_a_track_that_stays_on_one_side_is_not_counted():
     counter = LineCounter((320, 0, 320, 360), SIZE)
     run(counter, [(100 + 10 * step, 250) for step in range(15)])  # x 100 -> 240
