@@ -193,7 +193,7 @@ class Detector:
         results = []
         for batch in batches(load_inputs(inputs, bgr), batch_size):
             sources, images = zip(*batch)
-            with self._torch_threads():
+            with self.torch_threads():
                 cls_logits, bbox_regression = self.network(self.preprocess(list(images)))
                 sizes = [image.shape[:2] for image in images]
                 detections = post(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, sizes)
@@ -203,11 +203,15 @@ class Detector:
     def predict_tensors(self, images: torch.Tensor, orig_sizes: list[tuple[int, int]]) -> list[dict[str, torch.Tensor]]:
         """Detections of preprocessed images Tensor[B, 3, H, W], as `SSDLite.predict` gives them
         (boxes in the pixels of images of `orig_sizes`), with the model's thresholds."""
-        with self._torch_threads():
-            cls_logits, bbox_regression = self.network(images)
-            return self.postprocessor(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, orig_sizes)
+        with self.torch_threads():
+            return self.postprocess(self.network(images), orig_sizes)
 
-    def _torch_threads(self) -> contextlib.AbstractContextManager:
+    def postprocess(self, outputs: tuple[torch.Tensor, torch.Tensor], orig_sizes: list[tuple[int, int]]) -> list[dict]:
+        """The network's (cls_logits, bbox_regression) -> detections as `predict_tensors` gives them."""
+        cls_logits, bbox_regression = outputs
+        return self.postprocessor(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, orig_sizes)
+
+    def torch_threads(self) -> contextlib.AbstractContextManager:
         """With an exported network torch only pre- and post-processes: small ops, on one thread. Torch's
         pool threads would otherwise spin after them beside the runtime's (on 2 cores the OpenVINO
         network of the demo model took 3.5 instead of 2.7 ms)."""
