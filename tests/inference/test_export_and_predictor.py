@@ -22,6 +22,11 @@ CLASSES = ("red", "green", "blue")
 pytestmark = pytest.mark.slow
 
 
+def export_raw(model, path: Path) -> Path:
+    """The memorised model as an ONNX file with raw outputs and a dynamic batch."""
+    return export_onnx(model, Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5)), CLASSES, path, dynamic_batch=True)
+
+
 def test_path_array_pil_and_list_give_identical_detections(trained):
     checkpoint, _, arrays, folder = trained
     detector = Detector.from_checkpoint(checkpoint)
@@ -103,13 +108,7 @@ def test_unreadable_inputs(trained, tmp_path, caplog):
 def test_onnx_export_parity_and_onnx_detector(trained, tmp_path):
     checkpoint, model, arrays, folder = trained
     images, _ = make_batch()
-    raw = export_onnx(
-        model,
-        Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5)),
-        CLASSES,
-        tmp_path / "raw.onnx",
-        dynamic_batch=True,
-    )
+    raw = export_raw(model, tmp_path / "raw.onnx")
     for batch in (images[:1], images[:3]):
         report = check_onnx(model, raw, batch, nms=False)
         assert report["cls_logits"] < 1e-4 and report["bbox_regression"] < 1e-4
@@ -127,13 +126,7 @@ def test_onnx_export_parity_and_onnx_detector(trained, tmp_path):
 def test_an_exported_network_leaves_the_cores_to_its_runtime(trained, tmp_path, monkeypatch):
     # torch pre- and post-processes on one thread while the runtime runs the network, then has its threads back
     checkpoint, model, arrays, _ = trained
-    raw = export_onnx(
-        model,
-        Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5)),
-        CLASSES,
-        tmp_path / "raw.onnx",
-        dynamic_batch=True,
-    )
+    raw = export_raw(model, tmp_path / "raw.onnx")
     detector = Detector.from_onnx(raw)
     threads_seen = []
     onnx_network = detector.network
