@@ -9,6 +9,7 @@ the boxes the library's Kalman filters predict for that frame's time.
 """
 
 import copy
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -76,7 +77,7 @@ class Tracker:
             minimum_consecutive_frames=minimum_consecutive_frames,
         )
         self.duplicate_iou = duplicate_iou
-        self.votes: dict[int, dict[tuple[int, str], float]] = {}  # track id -> {(label, class name): summed score}
+        self.votes: dict[int, Counter] = {}  # track id -> {(label, class name): summed score}
         self.latest: dict[int, tuple[int, str, float]] = {}  # track id -> (voted label, class name, last score)
         self.shown: set[int] = set()  # the tracks matched on the latest detected frame
 
@@ -95,9 +96,9 @@ class Tracker:
         tracked = tracked[tracked.tracker_id != UNCONFIRMED]
         class_names = list(tracked.data["class_name"]) if len(tracked) else []
         for track_id, label, name, score in zip(tracked.tracker_id, tracked.class_id, class_names, tracked.confidence):
-            votes = self.votes.setdefault(int(track_id), {})
-            votes[int(label), str(name)] = votes.get((int(label), str(name)), 0.0) + float(score)
-            self.latest[int(track_id)] = (*max(votes, key=votes.get), float(score))
+            votes = self.votes.setdefault(int(track_id), Counter())
+            votes[int(label), str(name)] += float(score)
+            self.latest[int(track_id)] = (*votes.most_common(1)[0][0], float(score))
         self.shown = {int(track_id) for track_id in tracked.tracker_id}
         return _tracks(detections, frame, tracked.xyxy, tracked.tracker_id, np.zeros(len(tracked), bool), self.latest)
 
