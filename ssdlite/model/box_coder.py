@@ -52,11 +52,10 @@ class BoxCoder:
             Tensor[..., 4] xyxy pixels. Size offsets are clamped at
             `MAX_SIZE_OFFSET`, so the result is finite for any finite input.
         """
-        wx, wy, ww, wh = self.weights
-        xa, ya, wa, ha = box_convert(anchors, "xyxy", "cxcywh").unbind(-1)
-        dx, dy, dw, dh = offsets.unbind(-1)
-        x = dx / wx * wa + xa
-        y = dy / wy * ha + ya
-        w = torch.exp((dw / ww).clamp(max=MAX_SIZE_OFFSET)) * wa
-        h = torch.exp((dh / wh).clamp(max=MAX_SIZE_OFFSET)) * ha
-        return box_convert(torch.stack([x, y, w, h], dim=-1), "cxcywh", "xyxy")
+        # centres and sizes as (x, y) pairs: a few ops on whole tensors, as it runs on every frame
+        anchor_sizes = anchors[..., 2:] - anchors[..., :2]  # (..., 2) wa, ha
+        anchor_centres = anchors[..., :2] + 0.5 * anchor_sizes  # (..., 2) xa, ya
+        offsets = offsets / offsets.new_tensor(self.weights)
+        centres = offsets[..., :2] * anchor_sizes + anchor_centres
+        half_sizes = offsets[..., 2:].clamp(max=MAX_SIZE_OFFSET).exp() * (0.5 * anchor_sizes)
+        return torch.cat([centres - half_sizes, centres + half_sizes], dim=-1)

@@ -4,7 +4,7 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from torchvision.ops import batched_nms, clip_boxes_to_image
+from torchvision.ops import batched_nms
 
 from ssdlite.model.box_coder import BoxCoder
 
@@ -100,7 +100,8 @@ class Postprocessor:
         """
         scores, anchor_index, labels = self.candidates(self.class_scores(cls_logits))
         boxes = self.box_coder.decode(bbox_regression[anchor_index], anchors[anchor_index])  # (N, 4)
-        boxes = clip_boxes_to_image(boxes, image_size)
+        height, width = image_size
+        boxes = boxes.clamp(min=0).minimum(boxes.new_tensor([width, height, width, height]))  # inside the input
         kept = batched_nms(boxes, scores, labels, self.nms_iou_threshold)[: self.max_detections_per_image]
         return {"boxes": boxes[kept], "scores": scores[kept], "labels": labels[kept]}
 
@@ -113,19 +114,19 @@ class Postprocessor:
         Returns:
             (scores, anchor index, label 1..K) of each candidate, Tensor[N] each.
         """
-        column_labels = torch.arange(1, scores.shape[1] + 1, device=scores.device)  # (K,) the label of each column
+        column_labels = None  # column c is label c + 1
         if self.labels_to_keep is not None:
-            column_labels = column_labels.new_tensor(sorted(self.labels_to_keep))
+            column_labels = torch.tensor(sorted(self.labels_to_keep), device=scores.device)
             scores = scores[:, column_labels - 1]
         num_anchors, num_classes = scores.shape
         top_scores, top_anchors = scores.topk(min(self.topk_per_class, num_anchors), dim=0)  # (k, K)
-        columns = torch.arange(num_classes, device=scores.device).expand_as(top_scores)
-        keep = top_scores > self.score_threshold
-        top_scores, top_anchors, columns = top_scores[keep], top_anchors[keep], columns[keep]
-        if top_scores.numel() > self.max_candidates_per_image:
-            top_scores, best = top_scores.topk(self.max_candidates_per_image)
-            top_anchors, columns = top_anchors[best], columns[best]
-        return top_scores, top_anchors, column_labels[columns]
+        # the best of all classes' top-k, sorted: those above the threshold are a prefix
+        scores, best = top_scores.flatten().topk(min(self.max_candidates_per_image, top_scores.numel()))
+        passing = int((scores > self.score_threshold).sum())
+        scores, best = scores[:passing], best[:passing]  # best: index into the flattened (k, K)
+        columns = best % num_classes
+        labels = columns + 1 if column_labels is None else column_labels[columns]
+        return scores, top_anchors.flatten()[best], labels
 
 
 def scale_boxes(boxes: Tensor, from_size: tuple[int, int], to_size: tuple[int, int]) -> Tensor:
