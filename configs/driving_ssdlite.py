@@ -22,3 +22,7 @@ config.train.base_batch_size = 8
 config.train.lr_scaling = "sqrt"
 config.train.weight_decay = 1e-4
 config.train.warmup_steps = 300
+# An anchor is a positive from IoU 0.4 with a road user, not the paper's 0.5: far road users are
+# small, and at 0.5 most match only the anchor forced onto them. 3 minutes on footage from
+# scratch (CPU recipe): mAP 16.1 against 10.2 at 0.5 (0.35: 16.3).
+config.model.iou_threshold = 0.4
