@@ -120,10 +120,10 @@ class Postprocessor:
             scores = scores[:, column_labels - 1]
         num_anchors, num_classes = scores.shape
         top_scores, top_anchors = scores.topk(min(self.topk_per_class, num_anchors), dim=0)  # (k, K)
-        # the best of all classes' top-k, sorted: those above the threshold are a prefix
+        # the best of all classes' top-k; a mask, not a count, so an exported graph keeps the threshold
         scores, best = top_scores.flatten().topk(min(self.max_candidates_per_image, top_scores.numel()))
-        passing = int((scores > self.score_threshold).sum())
-        scores, best = scores[:passing], best[:passing]  # best: index into the flattened (k, K)
+        passing = scores > self.score_threshold
+        scores, best = scores[passing], best[passing]  # best: index into the flattened (k, K)
         columns = best % num_classes
         labels = columns + 1 if column_labels is None else column_labels[columns]
         return scores, top_anchors.flatten()[best], labels
