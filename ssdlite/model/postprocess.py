@@ -4,7 +4,7 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from torchvision.ops import batched_nms
+from torchvision.ops import batched_nms, clip_boxes_to_image
 
 from ssdlite.model.box_coder import BoxCoder
 
@@ -100,8 +100,7 @@ class Postprocessor:
         """
         scores, anchor_index, labels = self.candidates(self.class_scores(cls_logits))
         boxes = self.box_coder.decode(bbox_regression[anchor_index], anchors[anchor_index])  # (N, 4)
-        height, width = image_size
-        boxes = boxes.clamp(min=0).minimum(boxes.new_tensor([width, height, width, height]))  # inside the input
+        boxes = clip_boxes_to_image(boxes, image_size)
         kept = batched_nms(boxes, scores, labels, self.nms_iou_threshold)[: self.max_detections_per_image]
         return {"boxes": boxes[kept], "scores": scores[kept], "labels": labels[kept]}
 
@@ -114,9 +113,9 @@ class Postprocessor:
         Returns:
             (scores, anchor index, label 1..K) of each candidate, Tensor[N] each.
         """
-        column_labels = None  # column c is label c + 1
+        column_labels = torch.arange(1, scores.shape[1] + 1, device=scores.device)  # (K,) the label of each column
         if self.labels_to_keep is not None:
-            column_labels = torch.tensor(sorted(self.labels_to_keep), device=scores.device)
+            column_labels = column_labels.new_tensor(sorted(self.labels_to_keep))
             scores = scores[:, column_labels - 1]
         num_anchors, num_classes = scores.shape
         top_scores, top_anchors = scores.topk(min(self.topk_per_class, num_anchors), dim=0)  # (k, K)
@@ -124,9 +123,7 @@ class Postprocessor:
         scores, best = top_scores.flatten().topk(min(self.max_candidates_per_image, top_scores.numel()))
         passing = scores > self.score_threshold
         scores, best = scores[passing], best[passing]  # best: index into the flattened (k, K)
-        columns = best % num_classes
-        labels = columns + 1 if column_labels is None else column_labels[columns]
-        return scores, top_anchors.flatten()[best], labels
+        return scores, top_anchors.flatten()[best], column_labels[best % num_classes]
 
 
 def scale_boxes(boxes: Tensor, from_size: tuple[int, int], to_size: tuple[int, int]) -> Tensor:
