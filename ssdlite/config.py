@@ -184,8 +184,14 @@ def load_config(path: str | Path) -> Config:
     return config
 
 
+# Values that are IoUs or fractions: a value outside its range would train on something else
+# without a word (an IoU threshold of 5 leaves only the anchors forced onto each box).
+IOU_KEYS = ("model.iou_threshold", "model.crowd_ioa_threshold", "model.nms_iou_threshold")  # (0, 1]
+FRACTION_KEYS = ("model.score_threshold", "data.max_bad_image_fraction", "train.max_warmup_fraction", "train.ema_decay")  # [0, 1]
+
+
 def validate(config: Any, where: str = "config", prefix: str = "") -> None:
-    """Check every field of a (nested) config dataclass against its type hint."""
+    """Check every field of a (nested) config dataclass against its type hint, and IoUs and fractions against their range."""
     hints = typing.get_type_hints(type(config))
     for f in dataclasses.fields(config):
         key = f"{prefix}{f.name}"
@@ -194,6 +200,8 @@ def validate(config: Any, where: str = "config", prefix: str = "") -> None:
             validate(value, where, f"{key}.")
         elif not _matches(value, hints[f.name]):
             raise ConfigError(f"{where}: {key} = {value!r}: expected {_type_name(hints[f.name])}")
+        else:
+            _check_range(key, value, where)
 
 
 def to_dict(config: Config) -> dict:
@@ -238,8 +246,16 @@ def apply_overrides(config: Config, overrides: list[str]) -> Config:
         value = _coerce(_parse_literal(text.strip()), hint)
         if not _matches(value, hint):
             raise ConfigError(f"override {key}={text!r}: expected {_type_name(hint)}")
+        _check_range(key, value, "override")
         setattr(section, name, value)
     return config
+
+
+def _check_range(key: str, value: Any, where: str) -> None:
+    if key in IOU_KEYS and not 0 < value <= 1:
+        raise ConfigError(f"{where}: {key} = {value!r}: an IoU threshold must lie in (0, 1], e.g. 0.5")
+    if key in FRACTION_KEYS and not 0 <= value <= 1:
+        raise ConfigError(f"{where}: {key} = {value!r}: must lie in [0, 1]")
 
 
 def _parse_literal(text: str) -> Any:

@@ -127,3 +127,27 @@ def test_every_closed_choice_fails_at_load_time(tmp_path, key, value):
     path.write_text(f"from ssdlite.config import Config\nconfig = Config()\nconfig.{key} = {value!r}\n")
     with pytest.raises(ConfigError, match=re.escape(f"{key} = {value!r}: expected one of")):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    "key, value, allowed",
+    [
+        ("model.iou_threshold", 0.0, "(0, 1]"),
+        ("model.iou_threshold", 5.0, "(0, 1]"),
+        ("model.nms_iou_threshold", 1.5, "(0, 1]"),
+        ("model.score_threshold", -0.1, "[0, 1]"),
+        ("train.max_warmup_fraction", 2.0, "[0, 1]"),
+    ],
+)
+def test_iou_thresholds_and_fractions_out_of_range_fail(tmp_path, key, value, allowed):
+    path = tmp_path / "bad.py"
+    path.write_text(f"from ssdlite.config import Config\nconfig = Config()\nconfig.{key} = {value!r}\n")
+    with pytest.raises(ConfigError, match=re.escape(f"{key} = {value!r}: ") + ".*" + re.escape(allowed)):
+        load_config(path)
+    with pytest.raises(ConfigError, match=re.escape(f"override: {key} = {value!r}: ") + ".*" + re.escape(allowed)):
+        apply_overrides(Config(), [f"{key}={value}"])
+
+
+def test_iou_threshold_at_one_and_fractions_at_their_bounds_load():
+    config = apply_overrides(Config(), ["model.iou_threshold=1.0", "model.score_threshold=0.0", "train.max_warmup_fraction=1.0"])
+    assert (config.model.iou_threshold, config.model.score_threshold) == (1.0, 0.0)
