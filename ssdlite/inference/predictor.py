@@ -58,12 +58,14 @@ class Detector:
     weights (to float rounding).
 
     Args:
-        network: Tensor[B, 3, H, W] (normalised) -> (cls_logits [B, A, C], bbox_regression [B, A, 4]).
+        network: Tensor[B, 3, H, W] (normalised) -> (cls_logits [B, A, C], bbox_regression [B, A, 4]),
+            or, with `network_decodes`, what `Postprocessor.decode` makes of them (scores, boxes).
         anchors: Tensor[A, 4] xyxy input pixels, on the device of the network's outputs.
         postprocessor: thresholds and NMS.
         image_size: (H, W) of the network input.
         class_names: label k is `class_names[k - 1]`.
         backend: what runs the network: "pytorch", "onnxruntime" or "openvino".
+        network_decodes: the network ends with the dense part of post-processing.
     """
 
     def __init__(
@@ -74,6 +76,7 @@ class Detector:
         image_size: tuple[int, int],
         class_names: tuple[str, ...],
         backend: str = "pytorch",
+        network_decodes: bool = False,
     ):
         self.network = network
         self.anchors = anchors
@@ -81,6 +84,7 @@ class Detector:
         self.image_size = tuple(image_size)
         self.class_names = tuple(class_names)
         self.backend = backend
+        self.network_decodes = network_decodes
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu") -> "Detector":
@@ -115,17 +119,12 @@ class Detector:
     def from_openvino(cls, path: str | Path, threads: int | None = None) -> "Detector":
         """An OpenVINO IR from `tools/export.py --format openvino` (or a raw-output ONNX file),
         compiled for the CPU with `threads` threads (default: torch's)."""
-        from ssdlite.inference.openvino_ir import compile_ir
+        from ssdlite.inference.openvino_ir import CompiledIR, read_ir, with_decoding
 
-        network, config, class_names = compile_ir(path, threads)
-        return cls.for_exported(network, config.model, class_names, "openvino")
-
-    @classmethod
-    def for_exported(cls, network: Callable, model_cfg: ModelConfig, class_names, backend: str) -> "Detector":
-        """An exported network with the anchors and post-processing its config describes,
-        built as `build_model` builds them."""
-        postprocessor = build_postprocessor(model_cfg, build_loss(model_cfg).score_activation)
-        return cls(network, build_anchors(model_cfg), postprocessor, model_cfg.image_size, class_names, backend)
+        model, config, class_names = read_ir(path)
+        postprocessor, anchors = _exported_postprocessing(config.model)
+        network = CompiledIR(with_decoding(model, postprocessor, anchors, config.model.image_size), threads)
+        return cls(network, anchors, postprocessor, config.model.image_size, class_names, "openvino", network_decodes=True)
 
     @classmethod
     def from_onnx(cls, path: str | Path) -> "Detector":
@@ -157,7 +156,9 @@ class Detector:
             return torch.from_numpy(cls_logits), torch.from_numpy(bbox_regression)
 
         model_cfg = from_dict(json.loads(meta["ssdlite_config"])).model
-        return cls.for_exported(network, model_cfg, tuple(json.loads(meta["ssdlite_class_names"])), "onnxruntime")
+        postprocessor, anchors = _exported_postprocessing(model_cfg)
+        class_names = tuple(json.loads(meta["ssdlite_class_names"]))
+        return cls(network, anchors, postprocessor, model_cfg.image_size, class_names, "onnxruntime")
 
     def preprocess(self, images: list[np.ndarray]) -> torch.Tensor:
         """RGB uint8 HxWx3 arrays -> Tensor[B, 3, H, W] resized and normalised as in validation."""
@@ -193,10 +194,9 @@ class Detector:
         results = []
         for batch in batches(load_inputs(inputs, bgr), batch_size):
             sources, images = zip(*batch)
+            sizes = [image.shape[:2] for image in images]
             with self.torch_threads():
-                cls_logits, bbox_regression = self.network(self.preprocess(list(images)))
-                sizes = [image.shape[:2] for image in images]
-                detections = post(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, sizes)
+                detections = self.postprocess(self.network(self.preprocess(list(images))), sizes, post)
             results.extend(self._detections(det, source, size) for source, size, det in zip(sources, sizes, detections))
         return results
 
@@ -206,10 +206,15 @@ class Detector:
         with self.torch_threads():
             return self.postprocess(self.network(images), orig_sizes)
 
-    def postprocess(self, outputs: tuple[torch.Tensor, torch.Tensor], orig_sizes: list[tuple[int, int]]) -> list[dict]:
-        """The network's (cls_logits, bbox_regression) -> detections as `predict_tensors` gives them."""
+    def postprocess(
+        self, outputs: tuple[torch.Tensor, torch.Tensor], orig_sizes: list[tuple[int, int]], post: Postprocessor | None = None
+    ) -> list[dict]:
+        """The network's outputs -> detections as `predict_tensors` gives them (`post`: the model's thresholds if None)."""
+        post = post or self.postprocessor
+        if self.network_decodes:
+            return post.select(*outputs, self.image_size, orig_sizes)
         cls_logits, bbox_regression = outputs
-        return self.postprocessor(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, orig_sizes)
+        return post(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, orig_sizes)
 
     def torch_threads(self) -> contextlib.AbstractContextManager:
         """With an exported network torch only pre- and post-processes: small ops, on one thread. Torch's
@@ -242,6 +247,11 @@ class Detector:
             source=source,
             image_size=tuple(int(v) for v in size),
         )
+
+
+def _exported_postprocessing(model_cfg: ModelConfig) -> tuple[Postprocessor, torch.Tensor]:
+    """(postprocessor, anchors) of an exported network's config, built as `build_model` builds them."""
+    return build_postprocessor(model_cfg, build_loss(model_cfg).score_activation), build_anchors(model_cfg)
 
 
 @contextlib.contextmanager

@@ -82,25 +82,34 @@ class Postprocessor:
             Per image, a dict of "boxes" Tensor[K, 4] xyxy pixels, "scores"
             Tensor[K] and "labels" Tensor[K] int64 in 1..C-1, best score first.
         """
+        return self.select(*self.decode(cls_logits, bbox_regression, anchors, image_size), image_size, orig_sizes)
+
+    def decode(
+        self, cls_logits: Tensor, bbox_regression: Tensor, anchors: Tensor, image_size: tuple[int, int]
+    ) -> tuple[Tensor, Tensor]:
+        """The dense part, the same for every anchor: (scores Tensor[B, A, C-1] of the object classes,
+        boxes Tensor[B, A, 4] xyxy input pixels, clipped to the input). An exported network can end with it
+        (`ssdlite.inference.openvino_ir`), so that the runtime computes it in its own kernels."""
+        boxes = clip_boxes_to_image(self.box_coder.decode(bbox_regression, anchors), image_size)
+        return self.class_scores(cls_logits), boxes
+
+    def select(
+        self, scores: Tensor, boxes: Tensor, image_size: tuple[int, int], orig_sizes: list[tuple[int, int]] | None = None
+    ) -> list[dict[str, Tensor]]:
+        """Detections from `decode`'s (scores, boxes) of a batch; arguments and result as in `__call__`."""
         detections = []
-        for index in range(cls_logits.shape[0]):
-            detection = self.detect(cls_logits[index], bbox_regression[index], anchors, image_size)
+        for index in range(scores.shape[0]):
+            detection = self.detect(scores[index], boxes[index])
             if orig_sizes is not None:
                 detection["boxes"] = scale_boxes(detection["boxes"], image_size, orig_sizes[index])
             detections.append(detection)
         return detections
 
-    def detect(
-        self, cls_logits: Tensor, bbox_regression: Tensor, anchors: Tensor, image_size: tuple[int, int]
-    ) -> dict[str, Tensor]:
-        """Detections of one image: cls_logits Tensor[A, C], bbox_regression Tensor[A, 4]; boxes in input pixels.
-
-        Only the candidates that pass the threshold and the top-k are decoded,
-        and one class-wise `batched_nms` runs over all of them.
-        """
-        scores, anchor_index, labels = self.candidates(self.class_scores(cls_logits))
-        boxes = self.box_coder.decode(bbox_regression[anchor_index], anchors[anchor_index])  # (N, 4)
-        boxes = clip_boxes_to_image(boxes, image_size)
+    def detect(self, scores: Tensor, boxes: Tensor) -> dict[str, Tensor]:
+        """Detections of one image from scores Tensor[A, C-1] and boxes Tensor[A, 4]: the candidates that
+        pass the threshold and the top-k, and one class-wise `batched_nms` over all of them."""
+        scores, anchor_index, labels = self.candidates(scores)
+        boxes = boxes[anchor_index]  # (N, 4)
         kept = batched_nms(boxes, scores, labels, self.nms_iou_threshold)[: self.max_detections_per_image]
         return {"boxes": boxes[kept], "scores": scores[kept], "labels": labels[kept]}
 

@@ -39,13 +39,14 @@ def test_openvino_gives_the_detections_of_the_checkpoint(trained, exported):
     onnx_path, xml_path = exported
     images, _ = make_batch()
     for batch in (images[:1], images[:3]):
-        report = check_openvino(model, xml_path, batch)
-        assert report["cls_logits"] < 1e-4 and report["bbox_regression"] < 1e-4
+        report = check_openvino(model, xml_path, batch)  # raw outputs, and with the decoding appended
+        assert set(report) == {"cls_logits", "bbox_regression", "scores", "boxes"} and max(report.values()) < 1e-4
     expected = Detector.from_checkpoint(checkpoint).predict(folder, score_threshold=0.3)
     assert all(len(d.labels) == 2 for d in expected)  # the memorised boxes: a meaningful comparison
     for path in (xml_path, onnx_path):  # OpenVINO reads our ONNX file too
         detector = Detector.from_openvino(path)
         assert detector.class_names == CLASSES and detector.image_size == IMAGE_SIZE
+        assert detector.network_decodes  # OpenVINO computes scores and boxes; PyTorch selects and runs NMS
         same(expected, detector.predict(folder, score_threshold=0.3))
 
 
