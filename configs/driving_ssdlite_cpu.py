@@ -15,6 +15,9 @@ from ssdlite.config import load_config
 config = load_config("driving_ssdlite.py")  # relative to this file
 config.model.image_size = (192, 320)
 config.data.num_workers = 2
+# No zoom-out (the COCO recipe's goes to 4x): far road users are small already, and shrunk
+# further they cannot be learned in minutes. 3 minutes: 20.6 against 16.2 mAP; 10: 31.6 against 28.9.
+config.data.zoom_out_max = 1.0
 config.train.ema = False  # a few hundred steps: an average would lag the weights
 config.train.max_epochs = 1000  # the clock ends the run
 config.train.max_time = "00:00:10:00"
