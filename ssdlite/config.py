@@ -14,15 +14,15 @@ type-checks `key=value` strings from the command line.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import difflib
 import importlib.util
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from ssdlite.config_types import coerce, matches, parse_literal, type_name
 
 
 class ConfigError(ValueError):
@@ -198,8 +198,8 @@ def validate(config: Any, where: str = "config", prefix: str = "") -> None:
         value = getattr(config, f.name)
         if dataclasses.is_dataclass(value):
             validate(value, where, f"{key}.")
-        elif not _matches(value, hints[f.name]):
-            raise ConfigError(f"{where}: {key} = {value!r}: expected {_type_name(hints[f.name])}")
+        elif not matches(value, hints[f.name]):
+            raise ConfigError(f"{where}: {key} = {value!r}: expected {type_name(hints[f.name])}")
         else:
             _check_range(key, value, where)
 
@@ -219,7 +219,7 @@ def from_dict(data: dict) -> Config:
         unknown = set(values) - set(hints)
         if unknown:
             raise ConfigError(f"unknown keys in saved config: {sorted(f'{f.name}.{k}' for k in unknown)}")
-        sections[f.name] = section_type(**{k: _coerce(v, hints[k]) for k, v in values.items()})
+        sections[f.name] = section_type(**{k: coerce(v, hints[k]) for k, v in values.items()})
     config = Config(**sections)
     validate(config, "saved config")
     return config
@@ -243,9 +243,9 @@ def apply_overrides(config: Config, overrides: list[str]) -> Config:
         section_name, name = key.split(".")
         section = getattr(config, section_name)
         hint = typing.get_type_hints(type(section))[name]
-        value = _coerce(_parse_literal(text.strip()), hint)
-        if not _matches(value, hint):
-            raise ConfigError(f"override {key}={text!r}: expected {_type_name(hint)}")
+        value = coerce(parse_literal(text.strip()), hint)
+        if not matches(value, hint):
+            raise ConfigError(f"override {key}={text!r}: expected {type_name(hint)}")
         _check_range(key, value, "override")
         setattr(section, name, value)
     return config
@@ -256,61 +256,3 @@ def _check_range(key: str, value: Any, where: str) -> None:
         raise ConfigError(f"{where}: {key} = {value!r}: an IoU threshold must lie in (0, 1], e.g. 0.5")
     if key in FRACTION_KEYS and not 0 <= value <= 1:
         raise ConfigError(f"{where}: {key} = {value!r}: must lie in [0, 1]")
-
-
-def _parse_literal(text: str) -> Any:
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text  # a bare string such as ddp or sgd
-
-
-def _coerce(value: Any, hint: Any) -> Any:
-    """Lists become tuples and ints become floats where the hint asks for them."""
-    if isinstance(value, list):
-        value = tuple(value)
-    if isinstance(value, int) and not isinstance(value, bool) and _accepts(hint, float) and not _accepts(hint, int):
-        return float(value)
-    if isinstance(value, tuple):
-        args = typing.get_args(hint)
-        if typing.get_origin(hint) in (typing.Union, types.UnionType):
-            args = next((typing.get_args(a) for a in args if typing.get_origin(a) is tuple), ())
-        if args and args[-1] is not Ellipsis and len(args) == len(value):
-            return tuple(_coerce(v, a) for v, a in zip(value, args))
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_coerce(v, args[0]) for v in value)
-    return value
-
-
-def _accepts(hint: Any, kind: type) -> bool:
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        return any(_accepts(a, kind) for a in typing.get_args(hint))
-    return hint is kind
-
-
-def _matches(value: Any, hint: Any) -> bool:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        return any(_matches(value, a) for a in typing.get_args(hint))
-    if hint is type(None):
-        return value is None
-    if origin is Literal:
-        return value in typing.get_args(hint)
-    if hint is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if origin is tuple:
-        args = typing.get_args(hint)
-        if not isinstance(value, tuple):
-            return False
-        if len(args) == 2 and args[1] is Ellipsis:
-            return all(_matches(v, args[0]) for v in value)
-        return len(args) == len(value) and all(_matches(v, a) for v, a in zip(value, args))
-    return isinstance(value, hint)
-
-
-def _type_name(hint: Any) -> str:
-    if typing.get_origin(hint) is Literal:
-        return "one of " + ", ".join(repr(v) for v in typing.get_args(hint))
-    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")

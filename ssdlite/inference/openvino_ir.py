@@ -119,7 +119,7 @@ def with_decoding(model, postprocessor: Postprocessor, anchors: Tensor, image_si
     `model`'s nodes: compile `model` before, not after, reshaping this one."""
     import openvino
 
-    num_anchors, num_columns = model.outputs[0].get_partial_shape()[1:].to_shape()
+    num_anchors, num_columns = len(anchors), model.outputs[0].get_partial_shape()[2].get_length()  # OpenVINO may leave A dynamic
 
     class Decode(torch.nn.Module):
         def forward(self, cls_logits: Tensor, bbox_regression: Tensor) -> tuple[Tensor, Tensor]:
