@@ -82,13 +82,18 @@ class Postprocessor:
             Per image, a dict of "boxes" Tensor[K, 4] xyxy pixels, "scores"
             Tensor[K] and "labels" Tensor[K] int64 in 1..C-1, best score first.
         """
-        return self.select(*self.decode(cls_logits, bbox_regression, anchors, image_size), image_size, orig_sizes)
+
+        def candidate_boxes(index: int, anchor_index: Tensor) -> Tensor:  # only the candidates are decoded
+            boxes = self.box_coder.decode(bbox_regression[index, anchor_index], anchors[anchor_index])
+            return clip_boxes_to_image(boxes, image_size)
+
+        return self._detections(self.class_scores(cls_logits), candidate_boxes, image_size, orig_sizes)
 
     def decode(
         self, cls_logits: Tensor, bbox_regression: Tensor, anchors: Tensor, image_size: tuple[int, int]
     ) -> tuple[Tensor, Tensor]:
-        """The dense part, the same for every anchor: (scores Tensor[B, A, C-1] of the object classes,
-        boxes Tensor[B, A, 4] xyxy input pixels, clipped to the input). An exported network can end with it
+        """The dense part, for every anchor: (scores Tensor[B, A, C-1] of the object classes, boxes
+        Tensor[B, A, 4] xyxy input pixels, clipped to the input). An exported network can end with it
         (`ssdlite.inference.openvino_ir`), so that the runtime computes it in its own kernels."""
         boxes = clip_boxes_to_image(self.box_coder.decode(bbox_regression, anchors), image_size)
         return self.class_scores(cls_logits), boxes
@@ -97,21 +102,23 @@ class Postprocessor:
         self, scores: Tensor, boxes: Tensor, image_size: tuple[int, int], orig_sizes: list[tuple[int, int]] | None = None
     ) -> list[dict[str, Tensor]]:
         """Detections from `decode`'s (scores, boxes) of a batch; arguments and result as in `__call__`."""
+        return self._detections(scores, lambda index, anchor_index: boxes[index, anchor_index], image_size, orig_sizes)
+
+    def _detections(
+        self, scores: Tensor, candidate_boxes, image_size: tuple[int, int], orig_sizes: list[tuple[int, int]] | None
+    ) -> list[dict[str, Tensor]]:
+        """Per image of scores Tensor[B, A, C-1]: the candidates that pass the threshold and the top-k, their
+        boxes from `candidate_boxes(image index, anchor index)` Tensor[N, 4], and one class-wise `batched_nms`."""
         detections = []
         for index in range(scores.shape[0]):
-            detection = self.detect(scores[index], boxes[index])
+            candidate_scores, anchor_index, labels = self.candidates(scores[index])
+            boxes = candidate_boxes(index, anchor_index)  # (N, 4)
+            kept = batched_nms(boxes, candidate_scores, labels, self.nms_iou_threshold)[: self.max_detections_per_image]
+            detection = {"boxes": boxes[kept], "scores": candidate_scores[kept], "labels": labels[kept]}
             if orig_sizes is not None:
                 detection["boxes"] = scale_boxes(detection["boxes"], image_size, orig_sizes[index])
             detections.append(detection)
         return detections
-
-    def detect(self, scores: Tensor, boxes: Tensor) -> dict[str, Tensor]:
-        """Detections of one image from scores Tensor[A, C-1] and boxes Tensor[A, 4]: the candidates that
-        pass the threshold and the top-k, and one class-wise `batched_nms` over all of them."""
-        scores, anchor_index, labels = self.candidates(scores)
-        boxes = boxes[anchor_index]  # (N, 4)
-        kept = batched_nms(boxes, scores, labels, self.nms_iou_threshold)[: self.max_detections_per_image]
-        return {"boxes": boxes[kept], "scores": scores[kept], "labels": labels[kept]}
 
     def candidates(self, scores: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Per-class top-k above the threshold, then the best `max_candidates_per_image`.
