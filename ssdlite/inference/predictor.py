@@ -59,13 +59,14 @@ class Detector:
 
     Args:
         network: Tensor[B, 3, H, W] (normalised) -> (cls_logits [B, A, C], bbox_regression [B, A, 4]),
-            or, with `network_decodes`, what `Postprocessor.decode` makes of them (scores, boxes).
+            or, with `network_selects`, (images, class mask Tensor[C-1]) -> what `Postprocessor.candidates`
+            makes of them (scores [B, N], boxes [B, N, 4], labels [B, N]).
         anchors: Tensor[A, 4] xyxy input pixels, on the device of the network's outputs.
         postprocessor: thresholds and NMS.
         image_size: (H, W) of the network input.
         class_names: label k is `class_names[k - 1]`.
         backend: what runs the network: "pytorch", "onnxruntime" or "openvino".
-        network_decodes: the network ends with the dense part of post-processing.
+        network_selects: the network ends with the candidate selection of post-processing.
     """
 
     def __init__(
@@ -76,7 +77,7 @@ class Detector:
         image_size: tuple[int, int],
         class_names: tuple[str, ...],
         backend: str = "pytorch",
-        network_decodes: bool = False,
+        network_selects: bool = False,
     ):
         self.network = network
         self.anchors = anchors
@@ -84,7 +85,7 @@ class Detector:
         self.image_size = tuple(image_size)
         self.class_names = tuple(class_names)
         self.backend = backend
-        self.network_decodes = network_decodes
+        self.network_selects = network_selects
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu") -> "Detector":
@@ -119,12 +120,12 @@ class Detector:
     def from_openvino(cls, path: str | Path, threads: int | None = None) -> "Detector":
         """An OpenVINO IR from `tools/export.py --format openvino` (or a raw-output ONNX file),
         compiled for the CPU with `threads` threads (default: torch's)."""
-        from ssdlite.inference.openvino_ir import CompiledIR, read_ir, with_decoding
+        from ssdlite.inference.openvino_ir import CompiledIR, read_ir, with_candidates
 
         model, config, class_names = read_ir(path)
         postprocessor, anchors = _exported_postprocessing(config.model)
-        network = CompiledIR(with_decoding(model, postprocessor, anchors, config.model.image_size), threads)
-        return cls(network, anchors, postprocessor, config.model.image_size, class_names, "openvino", network_decodes=True)
+        network = CompiledIR(with_candidates(model, postprocessor, anchors, config.model.image_size), threads)
+        return cls(network, anchors, postprocessor, config.model.image_size, class_names, "openvino", network_selects=True)
 
     @classmethod
     def from_onnx(cls, path: str | Path) -> "Detector":
@@ -196,7 +197,7 @@ class Detector:
             sources, images = zip(*batch)
             sizes = [image.shape[:2] for image in images]
             with self.torch_threads():
-                detections = self.postprocess(self.network(self.preprocess(list(images))), sizes, post)
+                detections = self.postprocess(self.run_network(self.preprocess(list(images)), post), sizes, post)
             results.extend(self._detections(det, source, size) for source, size, det in zip(sources, sizes, detections))
         return results
 
@@ -204,14 +205,21 @@ class Detector:
         """Detections of preprocessed images Tensor[B, 3, H, W], as `SSDLite.predict` gives them
         (boxes in the pixels of images of `orig_sizes`), with the model's thresholds."""
         with self.torch_threads():
-            return self.postprocess(self.network(images), orig_sizes)
+            return self.postprocess(self.run_network(images), orig_sizes)
+
+    def run_network(self, images: torch.Tensor, post: Postprocessor | None = None) -> tuple[torch.Tensor, ...]:
+        """The network's outputs for preprocessed images (`post`: the model's thresholds and classes if None)."""
+        if self.network_selects:
+            post = post or self.postprocessor
+            return self.network(images, post.class_mask(len(self.class_names)))
+        return self.network(images)
 
     def postprocess(
-        self, outputs: tuple[torch.Tensor, torch.Tensor], orig_sizes: list[tuple[int, int]], post: Postprocessor | None = None
+        self, outputs: tuple[torch.Tensor, ...], orig_sizes: list[tuple[int, int]], post: Postprocessor | None = None
     ) -> list[dict]:
-        """The network's outputs -> detections as `predict_tensors` gives them (`post`: the model's thresholds if None)."""
+        """`run_network`'s outputs -> detections as `predict_tensors` gives them (`post`: the model's thresholds if None)."""
         post = post or self.postprocessor
-        if self.network_decodes:
+        if self.network_selects:
             return post.select(*outputs, self.image_size, orig_sizes)
         cls_logits, bbox_regression = outputs
         return post(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, orig_sizes)

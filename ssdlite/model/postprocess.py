@@ -82,64 +82,69 @@ class Postprocessor:
             Per image, a dict of "boxes" Tensor[K, 4] xyxy pixels, "scores"
             Tensor[K] and "labels" Tensor[K] int64 in 1..C-1, best score first.
         """
+        class_mask = None if self.labels_to_keep is None else self.class_mask(cls_logits.shape[-1] - 1).to(cls_logits.device)
+        candidates = self.candidates(cls_logits, bbox_regression, anchors, image_size, class_mask)
+        return self.select(*candidates, image_size, orig_sizes)
 
-        def candidate_boxes(index: int, anchor_index: Tensor) -> Tensor:  # only the candidates are decoded
-            boxes = self.box_coder.decode(bbox_regression[index, anchor_index], anchors[anchor_index])
-            return clip_boxes_to_image(boxes, image_size)
+    def class_mask(self, num_classes: int) -> Tensor:
+        """Tensor[K] float: 1 for the object classes of `labels_to_keep` (all if None), 0 for the others."""
+        if self.labels_to_keep is None:
+            return torch.ones(num_classes)
+        return torch.zeros(num_classes).index_fill_(0, torch.tensor(sorted(self.labels_to_keep)) - 1, 1.0)
 
-        return self._detections(self.class_scores(cls_logits), candidate_boxes, image_size, orig_sizes)
+    def candidates(
+        self,
+        cls_logits: Tensor,
+        bbox_regression: Tensor,
+        anchors: Tensor,
+        image_size: tuple[int, int],
+        class_mask: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """The candidates of each image: the per-class top-k, then the best `max_candidates_per_image` of
+        them; only these are decoded. Whole tensors, no threshold (that is `select`'s), so an exported
+        network can end with it (`ssdlite.inference.openvino_ir`) and its runtime computes it.
 
-    def decode(
-        self, cls_logits: Tensor, bbox_regression: Tensor, anchors: Tensor, image_size: tuple[int, int]
-    ) -> tuple[Tensor, Tensor]:
-        """The dense part, for every anchor: (scores Tensor[B, A, C-1] of the object classes, boxes
-        Tensor[B, A, 4] xyxy input pixels, clipped to the input). An exported network can end with it
-        (`ssdlite.inference.openvino_ir`), so that the runtime computes it in its own kernels."""
-        boxes = clip_boxes_to_image(self.box_coder.decode(bbox_regression, anchors), image_size)
-        return self.class_scores(cls_logits), boxes
+        Args:
+            cls_logits, bbox_regression, anchors, image_size: as in `__call__`.
+            class_mask: Tensor[C-1], 0 for object classes not to detect (see `class_mask`), or None.
+
+        Returns:
+            (scores Tensor[B, N], boxes Tensor[B, N, 4] xyxy input pixels clipped to the input, labels
+            Tensor[B, N] int64 in 1..C-1), best score first.
+        """
+        scores = self.class_scores(cls_logits)  # (B, A, K)
+        if class_mask is not None:
+            scores = scores * class_mask  # masked classes score 0: they never pass a threshold >= 0
+        num_anchors, num_classes = scores.shape[1:]
+        top_scores, top_anchors = scores.topk(min(self.topk_per_class, num_anchors), dim=1)  # (B, k, K)
+        num_candidates = min(self.max_candidates_per_image, top_scores.shape[1] * num_classes)
+        scores, best = top_scores.flatten(1).topk(num_candidates, dim=1)  # (B, N); best: index into (k, K)
+        anchor_index = top_anchors.flatten(1).gather(1, best)  # (B, N)
+        offsets = bbox_regression.gather(1, anchor_index.unsqueeze(-1).expand(-1, -1, 4))  # (B, N, 4)
+        boxes = clip_boxes_to_image(self.box_coder.decode(offsets, anchors[anchor_index]), image_size)
+        return scores, boxes, best % num_classes + 1
 
     def select(
-        self, scores: Tensor, boxes: Tensor, image_size: tuple[int, int], orig_sizes: list[tuple[int, int]] | None = None
+        self,
+        scores: Tensor,
+        boxes: Tensor,
+        labels: Tensor,
+        image_size: tuple[int, int],
+        orig_sizes: list[tuple[int, int]] | None = None,
     ) -> list[dict[str, Tensor]]:
-        """Detections from `decode`'s (scores, boxes) of a batch; arguments and result as in `__call__`."""
-        return self._detections(scores, lambda index, anchor_index: boxes[index, anchor_index], image_size, orig_sizes)
-
-    def _detections(
-        self, scores: Tensor, candidate_boxes, image_size: tuple[int, int], orig_sizes: list[tuple[int, int]] | None
-    ) -> list[dict[str, Tensor]]:
-        """Per image of scores Tensor[B, A, C-1]: the candidates that pass the threshold and the top-k, their
-        boxes from `candidate_boxes(image index, anchor index)` Tensor[N, 4], and one class-wise `batched_nms`."""
+        """Detections from `candidates`: per image, those above the score threshold, one class-wise
+        `batched_nms` and the best `max_detections_per_image`; the result is as in `__call__`."""
         detections = []
         for index in range(scores.shape[0]):
-            candidate_scores, anchor_index, labels = self.candidates(scores[index])
-            boxes = candidate_boxes(index, anchor_index)  # (N, 4)
-            kept = batched_nms(boxes, candidate_scores, labels, self.nms_iou_threshold)[: self.max_detections_per_image]
-            detection = {"boxes": boxes[kept], "scores": candidate_scores[kept], "labels": labels[kept]}
+            passing = torch.where(scores[index] > self.score_threshold)[0]
+            image_scores, image_boxes, image_labels = scores[index, passing], boxes[index, passing], labels[index, passing]
+            kept = batched_nms(image_boxes, image_scores, image_labels, self.nms_iou_threshold)
+            kept = kept[: self.max_detections_per_image]
+            detection = {"boxes": image_boxes[kept], "scores": image_scores[kept], "labels": image_labels[kept]}
             if orig_sizes is not None:
                 detection["boxes"] = scale_boxes(detection["boxes"], image_size, orig_sizes[index])
             detections.append(detection)
         return detections
-
-    def candidates(self, scores: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """Per-class top-k above the threshold, then the best `max_candidates_per_image`.
-
-        Args:
-            scores: Tensor[A, K] of the object classes.
-
-        Returns:
-            (scores, anchor index, label 1..K) of each candidate, Tensor[N] each.
-        """
-        column_labels = torch.arange(1, scores.shape[1] + 1, device=scores.device)  # (K,) the label of each column
-        if self.labels_to_keep is not None:
-            column_labels = column_labels.new_tensor(sorted(self.labels_to_keep))
-            scores = scores[:, column_labels - 1]
-        num_anchors, num_classes = scores.shape
-        top_scores, top_anchors = scores.topk(min(self.topk_per_class, num_anchors), dim=0)  # (k, K)
-        # the best of all classes' top-k; a mask, not a count, so an exported graph keeps the threshold
-        scores, best = top_scores.flatten().topk(min(self.max_candidates_per_image, top_scores.numel()))
-        passing = scores > self.score_threshold
-        scores, best = scores[passing], best[passing]  # best: index into the flattened (k, K)
-        return scores, top_anchors.flatten()[best], column_labels[best % num_classes]
 
 
 def scale_boxes(boxes: Tensor, from_size: tuple[int, int], to_size: tuple[int, int]) -> Tensor:

@@ -46,8 +46,12 @@ def test_openvino_gives_the_detections_of_the_checkpoint(trained, exported):
     for path in (xml_path, onnx_path):  # OpenVINO reads our ONNX file too
         detector = Detector.from_openvino(path)
         assert detector.class_names == CLASSES and detector.image_size == IMAGE_SIZE
-        assert detector.network_decodes  # OpenVINO computes scores and boxes; PyTorch selects and runs NMS
+        assert detector.network_selects  # OpenVINO selects the candidates; PyTorch thresholds and runs NMS
         same(expected, detector.predict(folder, score_threshold=0.3))
+    # the classes asked for reach the compiled selection as its mask input
+    only_green = Detector.from_checkpoint(checkpoint).predict(folder, score_threshold=0.3, classes=["green"])
+    assert {name for d in only_green for name in d.class_names} == {"green"}
+    same(only_green, Detector.from_openvino(xml_path).predict(folder, score_threshold=0.3, classes=["green"]))
 
 
 def test_load_picks_the_backend_from_the_file(trained, exported):
