@@ -120,3 +120,15 @@ def test_export_tool_writes_a_checked_ir(trained, tmp_path):
     ) == list(CLASSES)
     refused = subprocess.run([*command, "--int8"], cwd=REPO, capture_output=True, text=True)
     assert refused.returncode == 2 and "--int8 needs --calibration CONFIG" in refused.stderr
+
+
+def test_candidate_check_skips_only_the_candidates_a_near_tie_can_displace():
+    from ssdlite.inference.openvino_ir import _farthest_twin
+
+    boxes = torch.tensor([[0.0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10]])
+    want = (torch.tensor([0.9, 0.5, 0.1]), boxes, torch.tensor([1, 2, 1]))
+    last_in_top_k = torch.tensor([0.1, 0.5])  # label 2's 0.5 is the last of its top-k: a near tie may swap it
+    displaced = (want[0] + 1e-6, torch.cat([boxes[:1], boxes[1:2] + 15, boxes[2:] + 15]), want[2])
+    assert _farthest_twin(want, displaced, last_in_top_k, 1e-4) == 0.0
+    wrong_box = (want[0], torch.cat([boxes[:1] + 1, boxes[1:]]), want[2])  # the best candidate itself differs
+    assert _farthest_twin(want, wrong_box, last_in_top_k, 1e-4) == 1.0
