@@ -125,7 +125,7 @@ class TrainConfig:
     ema: bool = True
     ema_decay: float = 0.9998
     eval_every_n_epochs: int = 5
-    max_bad_steps: int = 5  # consecutive non-finite losses before the run stops
+    max_bad_steps: int = 5  # consecutive non-finite losses or gradients (steps skipped) before the run stops
     seed: int = 0
     deterministic: bool = False
 

@@ -56,22 +56,38 @@ class DetectionSystem(L.LightningModule):
         non_finite = not torch.isfinite(losses["loss"]).item()
         # Every rank must agree to skip, or DDP would wait for gradients forever.
         if self.trainer.strategy.reduce_boolean_decision(non_finite, all=False):
-            return self._skip_step(targets)
-        self.consecutive_bad_steps = 0
+            return self._skip_step(targets, "loss")
+        self.step_targets = targets  # for the gradient check's message
         batch_size = images.shape[0]
         self.log("train/loss", losses["loss"], prog_bar=True, batch_size=batch_size)
         self.log("train/loss_cls", losses["loss_cls"], batch_size=batch_size)
         self.log("train/loss_box", losses["loss_box"], batch_size=batch_size)
         return losses["loss"]
 
-    def _skip_step(self, targets) -> None:
+    def on_before_optimizer_step(self, optimizer) -> None:
+        # A finite loss can still give a non-finite gradient; stepping on it would make every
+        # weight NaN (clipping scales them all by it), so the step is skipped like a bad loss.
+        # Under 16-mixed the grad scaler skips such steps itself, and they are routine there.
+        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+        if not grads:  # a non-finite loss: training_step skipped the backward
+            return
+        if self.trainer.precision != "16-mixed" and not torch.isfinite(torch.nn.utils.get_total_norm(grads)):
+            optimizer.zero_grad(set_to_none=True)  # the optimiser skips parameters without a gradient
+            return self._skip_step(self.step_targets, "gradient")
+        self.consecutive_bad_steps = 0
+
+    def _skip_step(self, targets, what: str) -> None:
         self.consecutive_bad_steps += 1
         ids = image_ids(targets)
-        log.warning("non-finite loss at step %d; skipped the batch with image ids %s", self.global_step, ids)
+        log.warning("non-finite %s at step %d; skipped the batch with image ids %s", what, self.global_step, ids)
         if self.consecutive_bad_steps >= self.config.train.max_bad_steps:
+            hint = "lower train.lr, raise train.warmup_steps or check the data"
+            if self.trainer.precision == "bf16-mixed" and self.device.type == "cpu":
+                # oneDNN's bf16 depthwise kernels on AVX512-BF16 CPUs (torch 2.14) can return
+                # uninitialised gradients where a 3x3 window sees only padding (1-pixel maps)
+                hint = "use trainer.precision=32-true: bf16 depthwise gradients on CPUs can be garbage"
             raise NonFiniteLossError(
-                f"{self.consecutive_bad_steps} non-finite losses in a row (last batch: image ids {ids}); "
-                "lower train.lr, raise train.warmup_steps or check the data"
+                f"{self.consecutive_bad_steps} non-finite losses or gradients in a row (last batch: image ids {ids}); {hint}"
             )
         return None
 

@@ -184,9 +184,38 @@ def test_non_finite_losses_skip_then_stop(tiny_data, tmp_path, monkeypatch, capl
         return losses
 
     monkeypatch.setattr(SSDLite, "loss", nan_loss)
-    with pytest.raises(NonFiniteLossError, match="3 non-finite losses in a row"):
+    with pytest.raises(NonFiniteLossError, match="3 non-finite losses or gradients in a row"):
         train(tiny_config(tiny_data, max_bad_steps=3), "tiny.py", tmp_path / "run")
-    assert "skipped the batch with image ids" in caplog.text
+    assert "non-finite loss at step 0; skipped the batch with image ids" in caplog.text
+
+
+def nan_gradient_loss(monkeypatch, steps: set[int]) -> None:
+    """SSDLite.loss as usual, but its gradient is NaN at the given calls (the loss stays finite)."""
+    from ssdlite.model.detector import SSDLite
+
+    original, calls = SSDLite.loss, iter(range(10**6))
+
+    def loss(self, *args):
+        losses = original(self, *args)
+        if next(calls) in steps:  # d sqrt(u) / du at u = 0 is inf, times du / dw = 0: NaN
+            losses["loss"] = losses["loss"] + (self.head.regression_head.module_list[0][-1].bias * 0).sum().sqrt()
+        return losses
+
+    monkeypatch.setattr(SSDLite, "loss", loss)
+
+
+def test_a_non_finite_gradient_skips_the_step_and_keeps_the_weights(tiny_data, tmp_path, monkeypatch, caplog):
+    nan_gradient_loss(monkeypatch, steps={2})
+    run_dir = train(tiny_config(tiny_data, max_epochs=1, eval_every_n_epochs=10, ema=False), "tiny.py", tmp_path / "run")
+    assert "non-finite gradient at step 2; skipped the batch with image ids" in caplog.text
+    weights = torch.load(run_dir / "last.ckpt", weights_only=True)["state_dict"]
+    assert all(torch.isfinite(w).all() for w in weights.values() if w.is_floating_point())
+
+
+def test_non_finite_gradients_in_a_row_stop_the_run(tiny_data, tmp_path, monkeypatch):
+    nan_gradient_loss(monkeypatch, steps=set(range(10**6)))
+    with pytest.raises(NonFiniteLossError, match="3 non-finite losses or gradients in a row"):
+        train(tiny_config(tiny_data, max_bad_steps=3), "tiny.py", tmp_path / "run")
 
 
 def test_ddp_on_two_processes_matches_single_process_eval(tiny_data, tmp_path):
