@@ -2,8 +2,9 @@
 
 Starts from `model.init_from`: a checkpoint trained on COCO (configs/driving_ssdlite.py)
 or on earlier footage. Every weight that fits is loaded; classes both lists name keep
-what they learned (matched by name), new ones start fresh. The architecture must be
-the checkpoint's (the paper model); the input size and class list may differ.
+what they learned (matched by name), new ones start fresh. The backbone must be the
+checkpoint's (the paper model's); the input size, the class list and the stride-8 map
+may differ (a COCO checkpoint has no stride-8 map: that level starts fresh).
 
     python tools/train.py configs/driving_finetune.py --set model.init_from=runs/coco/best.ckpt \\
         data.train_images=footage/train data.train_annotations=footage/train.json \\

@@ -8,13 +8,16 @@ anchor a (torchvision `SSDScoringHead`), so each anchor's rows for background
 and for every class both lists share are copied from the checkpoint, and rows
 of new classes keep the model's fresh init. Anything else keeps its init.
 
-When one model has the stride-8 map and the other not, the head's levels do
-not correspond and the whole head keeps its init.
+When one model has the stride-8 map and the other not, the head's levels are
+matched by feature map: the stride-8 map is level 0 of the model that has it,
+so the other levels are shifted by one, and the stride-8 level keeps its init
+(or is dropped).
 
 Anchors are non-persistent buffers and conv weights do not depend on the input
 size, so a checkpoint trained at one `image_size` starts a model at another.
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +31,8 @@ from ssdlite.model.detector import SSDLite
 BACKGROUND_LABEL = 0  # label 0 of every model; label k is class_names[k - 1]
 BACKBONE_PREFIX = "backbone."
 HEAD_PREFIX = "head."
+# "head.classification_head.module_list.3.1.weight": level 3 of the classification head
+HEAD_LEVEL = re.compile(r"(?P<prefix>head\.\w+\.module_list\.)(?P<index>\d+)(?P<rest>\..*)")
 
 
 @dataclass
@@ -90,8 +95,8 @@ def init_from_checkpoint(model: SSDLite, class_names: Sequence[str], path: str |
     check_architecture(path, checkpoint, source, target)
 
     saved = source
-    if num_head_levels(source) != num_head_levels(target):  # model.stride8_map differs: levels shifted
-        source = {key: value for key, value in source.items() if not key.startswith(HEAD_PREFIX)}
+    names = shifted_head_levels(saved, num_head_levels(target) - num_head_levels(source))
+    source = {names[key]: value for key, value in saved.items() if key in names}
     predictors = set() if source_names == class_names else class_predictor_keys(model)
     remap = {key: shared_labels(source_names, class_names) for key in predictors}
     new_state, how = merge_states(target, source, remap, model.num_classes, len(source_names) + 1)
@@ -101,7 +106,7 @@ def init_from_checkpoint(model: SSDLite, class_names: Sequence[str], path: str |
         loaded=[key for key in target if how[key] == "loaded"],
         remapped=[key for key in target if how[key] == "remapped"],
         reinitialised=[key for key in target if how[key] == "reinitialised"],
-        dropped=[key for key in saved if key not in source or key not in target],
+        dropped=[key for key in saved if names.get(key) not in target],
         classes_kept=[name for name in class_names if name in source_names],
         classes_new=[name for name in class_names if name not in source_names],
         classes_dropped=[name for name in source_names if name not in class_names],
@@ -153,6 +158,19 @@ def check_architecture(path: str | Path, checkpoint: dict, source: dict[str, Ten
         f"model.extra_channels={stored.get('extra_channels')}; set model.width_mult / model.extra_channels to "
         "those values, or drop model.init_from"
     )
+
+
+def shifted_head_levels(state_dict: dict[str, Tensor], offset: int) -> dict[str, str]:
+    """Each key -> its key when the head's level i becomes level i + `offset` (1: the model adds
+    the stride-8 map, -1: it has none); the keys of a level that does not exist there are left out."""
+    names = {}
+    for key in state_dict:
+        level = HEAD_LEVEL.match(key)
+        if level is None:
+            names[key] = key
+        elif int(level["index"]) + offset >= 0:
+            names[key] = f"{level['prefix']}{int(level['index']) + offset}{level['rest']}"
+    return names
 
 
 def num_head_levels(state_dict: dict[str, Tensor]) -> int:

@@ -126,15 +126,40 @@ def test_a_file_that_is_not_an_ssdlite_checkpoint_is_refused(tmp_path):
         init_from_checkpoint(target, TARGET_CLASSES, tmp_path / "missing.ckpt")
 
 
-def test_a_head_with_the_stride8_level_added_starts_fresh(tmp_path):
-    # the levels shift by one: a weight of the same shape would belong to another feature map
-    source = save_source(tmp_path / "source.ckpt")
+def level(head, index: int) -> dict:
+    """The weights and BN statistics of one level of the head, classification and regression."""
+    branches = {"cls": head.classification_head, "box": head.regression_head}
+    return {
+        f"{name}.{key}": value
+        for name, branch in branches.items()
+        for key, value in branch.module_list[index].state_dict().items()
+    }
+
+
+def stride8_config(stride8_map: bool) -> Config:
     config = tiny_config()
-    config.model.stride8_map = True
-    target = build_target(config, SOURCE_CLASSES)
-    fresh_head = {k: v.clone() for k, v in target.head.state_dict().items()}
+    config.model.stride8_map = stride8_map
+    return config
+
+
+def test_a_model_that_adds_the_stride8_level_keeps_the_other_levels_of_the_head(tmp_path):
+    source = save_source(tmp_path / "source.ckpt")
+    target = build_target(stride8_config(True), SOURCE_CLASSES)
+    fresh_stride8_level = {k: v.clone() for k, v in level(target.head, 0).items()}
     report = init_from_checkpoint(target, SOURCE_CLASSES, tmp_path / "source.ckpt")
-    assert all(torch.equal(v, target.head.state_dict()[k]) for k, v in fresh_head.items())
+    assert all(torch.equal(v, level(target.head, 0)[k]) for k, v in fresh_stride8_level.items())
+    for index in range(len(source.head.regression_head.module_list)):  # its level i is the model's i + 1
+        assert all(torch.equal(v, level(target.head, index + 1)[k]) for k, v in level(source.head, index).items())
     assert all(torch.equal(v, source.backbone.state_dict()[k]) for k, v in target.backbone.state_dict().items())
-    assert all(key.startswith("head.") for key in report.reinitialised) and report.reinitialised
-    assert all(key.startswith("head.") for key in report.dropped) and report.dropped
+    assert report.reinitialised and all(".module_list.0." in key for key in report.reinitialised)
+    assert not report.dropped
+
+
+def test_a_model_without_the_stride8_level_drops_it_and_keeps_the_others(tmp_path):
+    source = save_source(tmp_path / "source.ckpt", stride8_config(True))
+    target = build_target(stride8_config(False), SOURCE_CLASSES)
+    report = init_from_checkpoint(target, SOURCE_CLASSES, tmp_path / "source.ckpt")
+    for index in range(len(target.head.regression_head.module_list)):
+        assert all(torch.equal(v, level(source.head, index + 1)[k]) for k, v in level(target.head, index).items())
+    assert not report.reinitialised
+    assert report.dropped and all(".module_list.0." in key for key in report.dropped)
