@@ -41,6 +41,7 @@ class DetectionSystem(L.LightningModule):
         train = self.config.train
         self.ema = build_ema(self.model, train.ema_decay) if train.ema else None
         self.consecutive_bad_steps = 0
+        self.step_targets = None  # the batch being stepped on, for the gradient check's message
         self.evaluator: CocoEvaluator | None = None  # made for the validation set when it first runs
         self.last_eval: CocoEvaluation | None = None  # the latest validation's, for plots
         self.val_examples = []  # a few (image, detections, target) for the prediction grid
@@ -57,7 +58,7 @@ class DetectionSystem(L.LightningModule):
         # Every rank must agree to skip, or DDP would wait for gradients forever.
         if self.trainer.strategy.reduce_boolean_decision(non_finite, all=False):
             return self._skip_step(targets, "loss")
-        self.step_targets = targets  # for the gradient check's message
+        self.step_targets = targets
         batch_size = images.shape[0]
         self.log("train/loss", losses["loss"], prog_bar=True, batch_size=batch_size)
         self.log("train/loss_cls", losses["loss_cls"], batch_size=batch_size)
