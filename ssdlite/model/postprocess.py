@@ -116,13 +116,14 @@ class Postprocessor:
         if class_mask is not None:
             scores = scores * class_mask  # masked classes score 0: they never pass a threshold >= 0
         num_anchors, num_classes = scores.shape[1:]
-        top_scores, top_anchors = scores.topk(min(self.topk_per_class, num_anchors), dim=1)  # (B, k, K)
-        num_candidates = min(self.max_candidates_per_image, top_scores.shape[1] * num_classes)
-        scores, best = top_scores.flatten(1).topk(num_candidates, dim=1)  # (B, N); best: index into (k, K)
+        # top-k along the last axis: OpenVINO's TopK over the strided anchors' axis cost 0.6 ms of the paper model's 10
+        top_scores, top_anchors = scores.transpose(1, 2).topk(min(self.topk_per_class, num_anchors), dim=2)  # (B, K, k)
+        num_candidates = min(self.max_candidates_per_image, top_scores.shape[2] * num_classes)
+        scores, best = top_scores.flatten(1).topk(num_candidates, dim=1)  # (B, N); best: index into (K, k)
         anchor_index = top_anchors.flatten(1).gather(1, best)  # (B, N)
         offsets = bbox_regression.gather(1, anchor_index.unsqueeze(-1).expand(-1, -1, 4))  # (B, N, 4)
         boxes = clip_boxes_to_image(self.box_coder.decode(offsets, anchors[anchor_index]), image_size)
-        return scores, boxes, best % num_classes + 1
+        return scores, boxes, best // top_scores.shape[2] + 1
 
     def select(
         self,
