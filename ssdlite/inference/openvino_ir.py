@@ -3,11 +3,13 @@
 The IR (`.xml` + `.bin`) holds the raw outputs (cls_logits, bbox_regression)
 with a dynamic batch axis, and the same metadata as the ONNX file (config and
 class names) in its runtime info under "ssdlite". For the `Detector` the model
-is compiled with the candidate selection appended (scores, per-class top-k and
-the decoded boxes of the best, `Postprocessor.candidates`, converted from
-PyTorch): OpenVINO runs it in its own kernels, and PyTorch only applies the
-score threshold and runs NMS. Quantisation (`ssdlite.inference.quantize`) sees
-the raw IR only, so the appended part stays floating point.
+is compiled with post-processing appended: the candidate selection (scores,
+per-class top-k and the decoded boxes of the best, `Postprocessor.candidates`,
+converted from PyTorch), then the score threshold and class-wise NMS (OpenVINO's
+NonMaxSuppression). OpenVINO runs it all in its own kernels; what is left is
+picking the kept candidates and scaling their boxes. Quantisation
+(`ssdlite.inference.quantize`) sees the raw IR only, so the appended part stays
+floating point.
 
 `openvino` is imported inside the functions, so the rest of ssdlite works
 without it.
@@ -69,7 +71,7 @@ def read_metadata(model, path: str | Path) -> tuple[Config, tuple[str, ...]]:
 class CompiledIR:
     """An OpenVINO model compiled for the CPU, called with its inputs (images Tensor[B, 3, H, W] first)
     -> its outputs as tensors: (cls_logits Tensor[B, A, C], bbox_regression Tensor[B, A, 4]) of an IR,
-    or the candidates of `with_candidates` (which also takes the class mask).
+    or what `with_candidates` or `with_postprocessing` append (which take more inputs).
 
     The batch axis is dynamic; each batch size met is compiled once with that
     static shape, which OpenVINO's CPU kernels run faster than a dynamic one.
@@ -88,12 +90,12 @@ class CompiledIR:
         }
         self.compiled = {}  # batch size -> compiled model
 
-    def __call__(self, images: Tensor, *inputs: Tensor) -> tuple[Tensor, ...]:
+    def __call__(self, images: Tensor, *inputs: Tensor | np.ndarray) -> tuple[Tensor, ...]:
         batch = images.shape[0]
         if batch not in self.compiled:
             self.model.reshape({self.model.inputs[0]: [batch, *images.shape[1:]]})
             self.compiled[batch] = self.core.compile_model(self.model, "CPU", self.properties)
-        outputs = self.compiled[batch]([images.numpy(), *(tensor.numpy() for tensor in inputs)])  # copies out
+        outputs = self.compiled[batch]([images.numpy(), *(np.asarray(value) for value in inputs)])  # copies out
         return tuple(torch.from_numpy(outputs[index]) for index in range(len(outputs)))
 
 
@@ -140,6 +142,37 @@ def with_candidates(model, postprocessor: Postprocessor, anchors: Tensor, image_
     for output, name in zip(candidates.outputs, ("scores", "boxes", "labels")):
         output.get_tensor().set_names({name})
     return openvino.Model(candidates.get_results(), [*model.get_parameters(), class_mask], "ssdlite_candidates")
+
+
+def with_postprocessing(model, postprocessor: Postprocessor, anchors: Tensor, image_size: tuple[int, int]):
+    """`with_candidates`, then the score threshold and class-wise NMS in OpenVINO's NonMaxSuppression, with
+    `batched_nms`'s class offsets: what `Postprocessor.select` does, to its detections. Inputs: those of
+    `with_candidates`, then "score_threshold" and "nms_iou_threshold" (float32) and "max_detections" (int64),
+    scalars. Outputs: the candidates, then "kept" Tensor[M, 3] int64 rows (image, 0, candidate) of the kept
+    candidates, each image's best first. It shares `model`'s nodes, as `with_candidates` does."""
+    import openvino
+    import openvino.opset13 as ops
+
+    candidates = with_candidates(model, postprocessor, anchors, image_size)
+    scores, boxes, labels = (result.input_value(0) for result in candidates.get_results())
+    score_threshold = ops.parameter([], np.float32, name="score_threshold")
+    iou_threshold = ops.parameter([], np.float32, name="nms_iou_threshold")
+    max_detections = ops.parameter([], np.int64, name="max_detections")
+    passing = ops.select(ops.greater(scores, score_threshold), scores, np.float32(-1))  # NMS drops scores < 0
+    # each class apart from the others, as batched_nms does it: boxes shifted by label x (largest coordinate + 1)
+    shift = ops.multiply(ops.convert(labels, np.float32), ops.add(ops.reduce_max(boxes, [0, 1, 2], False), np.float32(1)))
+    kept = ops.non_max_suppression(
+        ops.add(boxes, ops.unsqueeze(shift, -1)),
+        ops.unsqueeze(passing, 1),  # (B, 1, N): one "class" per image, so at most max_detections each
+        max_detections,
+        iou_threshold,
+        np.float32(0),
+        sort_result_descending=False,  # per image, best first
+    ).output(0)
+    kept.get_tensor().set_names({"kept"})
+    results = [*candidates.get_results(), ops.result(kept)]
+    parameters = [*candidates.get_parameters(), score_threshold, iou_threshold, max_detections]
+    return openvino.Model(results, parameters, "ssdlite_postprocessing")
 
 
 def check_openvino(model: SSDLite, xml_path: str | Path, images: Tensor, atol: float = 1e-4) -> dict[str, float]:

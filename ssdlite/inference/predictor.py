@@ -19,7 +19,7 @@ from ssdlite.evaluation import coco_results
 from ssdlite.inference.inputs import batches, load_inputs
 from ssdlite.model.build import build_anchors, build_loss, build_postprocessor
 from ssdlite.model.detector import SSDLite
-from ssdlite.model.postprocess import Postprocessor
+from ssdlite.model.postprocess import Postprocessor, scale_boxes
 
 Backend = Literal["auto", "onnxruntime", "openvino"]  # how `Detector.load` runs an ONNX file
 
@@ -59,14 +59,15 @@ class Detector:
 
     Args:
         network: Tensor[B, 3, H, W] (normalised) -> (cls_logits [B, A, C], bbox_regression [B, A, 4]),
-            or, with `network_selects`, (images, class mask Tensor[C-1]) -> what `Postprocessor.candidates`
-            makes of them (scores [B, N], boxes [B, N, 4], labels [B, N]).
+            or, with `network_postprocesses`, (images, class mask Tensor[C-1], score threshold, NMS IoU
+            threshold, max detections) -> the candidates of `Postprocessor.candidates` (scores [B, N], boxes
+            [B, N, 4], labels [B, N]) and the rows (image, 0, candidate) of those NMS kept, [M, 3].
         anchors: Tensor[A, 4] xyxy input pixels, on the device of the network's outputs.
         postprocessor: thresholds and NMS.
         image_size: (H, W) of the network input.
         class_names: label k is `class_names[k - 1]`.
         backend: what runs the network: "pytorch", "onnxruntime" or "openvino".
-        network_selects: the network ends with the candidate selection of post-processing.
+        network_postprocesses: the network ends with post-processing, all but scaling the boxes.
     """
 
     def __init__(
@@ -77,7 +78,7 @@ class Detector:
         image_size: tuple[int, int],
         class_names: tuple[str, ...],
         backend: str = "pytorch",
-        network_selects: bool = False,
+        network_postprocesses: bool = False,
     ):
         self.network = network
         self.anchors = anchors
@@ -85,7 +86,7 @@ class Detector:
         self.image_size = tuple(image_size)
         self.class_names = tuple(class_names)
         self.backend = backend
-        self.network_selects = network_selects
+        self.network_postprocesses = network_postprocesses
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str = "cpu") -> "Detector":
@@ -120,12 +121,12 @@ class Detector:
     def from_openvino(cls, path: str | Path, threads: int | None = None) -> "Detector":
         """An OpenVINO IR from `tools/export.py --format openvino` (or a raw-output ONNX file),
         compiled for the CPU with `threads` threads (default: torch's)."""
-        from ssdlite.inference.openvino_ir import CompiledIR, read_ir, with_candidates
+        from ssdlite.inference.openvino_ir import CompiledIR, read_ir, with_postprocessing
 
         model, config, class_names = read_ir(path)
         postprocessor, anchors = _exported_postprocessing(config.model)
-        network = CompiledIR(with_candidates(model, postprocessor, anchors, config.model.image_size), threads)
-        return cls(network, anchors, postprocessor, config.model.image_size, class_names, "openvino", network_selects=True)
+        network = CompiledIR(with_postprocessing(model, postprocessor, anchors, config.model.image_size), threads)
+        return cls(network, anchors, postprocessor, config.model.image_size, class_names, "openvino", network_postprocesses=True)
 
     @classmethod
     def from_onnx(cls, path: str | Path) -> "Detector":
@@ -209,9 +210,11 @@ class Detector:
 
     def run_network(self, images: torch.Tensor, post: Postprocessor | None = None) -> tuple[torch.Tensor, ...]:
         """The network's outputs for preprocessed images (`post`: the model's thresholds and classes if None)."""
-        if self.network_selects:
+        if self.network_postprocesses:
             post = post or self.postprocessor
-            return self.network(images, post.class_mask(len(self.class_names)))
+            class_mask = post.class_mask(len(self.class_names))
+            limits = np.float32(post.score_threshold), np.float32(post.nms_iou_threshold), np.int64(post.max_detections_per_image)
+            return self.network(images, class_mask, *limits)
         return self.network(images)
 
     def postprocess(
@@ -219,8 +222,8 @@ class Detector:
     ) -> list[dict]:
         """`run_network`'s outputs -> detections as `predict_tensors` gives them (`post`: the model's thresholds if None)."""
         post = post or self.postprocessor
-        if self.network_selects:
-            return post.select(*outputs, self.image_size, orig_sizes)
+        if self.network_postprocesses:
+            return _kept_detections(*outputs, self.image_size, orig_sizes)
         cls_logits, bbox_regression = outputs
         return post(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, orig_sizes)
 
@@ -255,6 +258,26 @@ class Detector:
             source=source,
             image_size=tuple(int(v) for v in size),
         )
+
+
+def _kept_detections(
+    scores: torch.Tensor,
+    boxes: torch.Tensor,
+    labels: torch.Tensor,
+    kept: torch.Tensor,
+    image_size: tuple[int, int],
+    orig_sizes: list[tuple[int, int]] | None,
+) -> list[dict[str, torch.Tensor]]:
+    """Detections per image, as `Postprocessor.select` gives them, of a network that post-processes: its
+    candidates (scores [B, N], boxes [B, N, 4], labels [B, N]) at the rows of `kept` [M, 3] (image, 0, candidate)."""
+    detections = []
+    for index in range(len(scores)):
+        rows = kept[kept[:, 0] == index, 2]
+        detection = {"boxes": boxes[index, rows], "scores": scores[index, rows], "labels": labels[index, rows]}
+        if orig_sizes is not None:
+            detection["boxes"] = scale_boxes(detection["boxes"], image_size, orig_sizes[index])
+        detections.append(detection)
+    return detections
 
 
 def _exported_postprocessing(model_cfg: ModelConfig) -> tuple[Postprocessor, torch.Tensor]:

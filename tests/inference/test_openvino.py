@@ -46,7 +46,7 @@ def test_openvino_gives_the_detections_of_the_checkpoint(trained, exported):
     for path in (xml_path, onnx_path):  # OpenVINO reads our ONNX file too
         detector = Detector.from_openvino(path)
         assert detector.class_names == CLASSES and detector.image_size == IMAGE_SIZE
-        assert detector.network_selects  # OpenVINO selects the candidates; PyTorch thresholds and runs NMS
+        assert detector.network_postprocesses  # OpenVINO selects the candidates and runs NMS
         same(expected, detector.predict(folder, score_threshold=0.3))
     # the classes asked for reach the compiled selection as its mask input
     only_green = Detector.from_checkpoint(checkpoint).predict(folder, score_threshold=0.3, classes=["green"])
