@@ -146,7 +146,7 @@ def with_candidates(model, postprocessor: Postprocessor, anchors: Tensor, image_
 
 def with_postprocessing(model, postprocessor: Postprocessor, anchors: Tensor, image_size: tuple[int, int]):
     """`with_candidates`, then the score threshold and class-wise NMS in OpenVINO's NonMaxSuppression, with
-    `batched_nms`'s class offsets: what `Postprocessor.select` does, to its detections. Inputs: those of
+    `batched_nms`'s class offsets, which keep what `Postprocessor.select` keeps. Inputs: those of
     `with_candidates`, then "score_threshold" and "nms_iou_threshold" (float32) and "max_detections" (int64),
     scalars. Outputs: the candidates, then "kept" Tensor[M, 3] int64 rows (image, 0, candidate) of the kept
     candidates, each image's best first. It shares `model`'s nodes, as `with_candidates` does."""
