@@ -238,8 +238,12 @@ class Detector:
     ) -> Postprocessor:
         post = copy.copy(self.postprocessor)
         if score_threshold is not None:
+            if not 0 <= score_threshold <= 1:
+                raise ValueError(f"score_threshold = {score_threshold}: a score threshold must lie in [0, 1], e.g. 0.3")
             post.score_threshold = score_threshold
         if max_detections is not None:
+            if isinstance(max_detections, bool) or not isinstance(max_detections, int) or max_detections < 1:
+                raise ValueError(f"max_detections = {max_detections!r}: give a whole number of at least 1, e.g. 100")
             post.max_detections_per_image = max_detections
         if classes is not None:
             unknown = set(classes) - set(self.class_names)

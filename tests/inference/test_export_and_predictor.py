@@ -55,6 +55,12 @@ def test_filters_and_result_formats(trained):
     assert coco["image_id"] == 9 and coco["bbox"] == pytest.approx([x0, y0, x1 - x0, y1 - y0], abs=1e-3)  # 3 decimals
     with pytest.raises(ValueError, match="unknown classes"):
         detector.predict(arrays[0], classes=["purple"])
+    # every backend takes the same limits: OpenVINO gets them as inputs of its compiled NMS
+    with pytest.raises(ValueError, match=r"score_threshold = 1.5: a score threshold must lie in \[0, 1\]"):
+        detector.predict(arrays[0], score_threshold=1.5)
+    for bad in (0, -1, 2.5):
+        with pytest.raises(ValueError, match=f"max_detections = {bad}: give a whole number of at least 1"):
+            detector.predict(arrays[0], max_detections=bad)
 
 
 def test_wanted_classes_are_chosen_before_the_detection_cap(trained):
