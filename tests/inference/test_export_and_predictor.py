@@ -129,24 +129,6 @@ def test_onnx_export_parity_and_onnx_detector(trained, tmp_path):
         Detector.from_onnx(with_nms)
 
 
-def test_an_exported_network_leaves_the_cores_to_its_runtime(trained, tmp_path, monkeypatch):
-    # torch pre- and post-processes on one thread while the runtime runs the network, then has its threads back
-    checkpoint, model, arrays, _ = trained
-    raw = export_raw(model, tmp_path / "raw.onnx")
-    detector = Detector.from_onnx(raw)
-    threads_seen = []
-    onnx_network = detector.network
-    monkeypatch.setattr(detector, "network", lambda images: threads_seen.append(torch.get_num_threads()) or onnx_network(images))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        same(detector.predict(arrays), Detector.from_checkpoint(checkpoint).predict(arrays))
-        detector.predict_tensors(make_batch()[0][:2], [IMAGE_SIZE] * 2)
-        assert threads_seen == [1, 1] and torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(threads)
-
-
 def test_export_keeps_the_model_in_its_mode(trained, tmp_path):
     _, model, _, _ = trained
     config = Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5))
