@@ -220,7 +220,7 @@ class Detector:
         """`run_network`'s outputs -> detections as `predict_tensors` gives them (`post`: the model's thresholds if None)."""
         post = post or self.postprocessor
         if self.network_postprocesses:
-            return _kept_detections(*outputs, self.image_size, orig_sizes)
+            return kept_detections(*outputs, self.image_size, orig_sizes)
         cls_logits, bbox_regression = outputs
         return post(cls_logits.float(), bbox_regression.float(), self.anchors, self.image_size, orig_sizes)
 
@@ -255,7 +255,7 @@ class Detector:
         )
 
 
-def _kept_detections(
+def kept_detections(
     scores: torch.Tensor,
     boxes: torch.Tensor,
     labels: torch.Tensor,

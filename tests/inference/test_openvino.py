@@ -14,7 +14,7 @@ from torchvision.ops import box_iou
 
 from ssdlite.config import Config, DataConfig, ModelConfig
 from ssdlite.data.build import DataNotFoundError
-from ssdlite.inference import Detector
+from ssdlite.inference import Detector, openvino_ir
 from ssdlite.inference.export import export_onnx
 from ssdlite.inference.openvino_ir import check_openvino, export_openvino
 from ssdlite.inference.quantize import calibration_images, quantize_onnx, quantize_openvino
@@ -40,7 +40,8 @@ def test_openvino_gives_the_detections_of_the_checkpoint(trained, exported):
     images, _ = make_batch()
     for batch in (images[:1], images[:3]):
         report = check_openvino(model, xml_path, batch)  # raw outputs, and with the decoding appended
-        assert set(report) == {"cls_logits", "bbox_regression", "scores", "boxes"} and max(report.values()) < 1e-4
+        assert set(report) == {"cls_logits", "bbox_regression", "scores", "boxes", "detections"}
+        assert max(report.values()) < 1e-4
     expected = Detector.from_checkpoint(checkpoint).predict(folder, score_threshold=0.3)
     assert all(len(d.labels) == 2 for d in expected)  # the memorised boxes: a meaningful comparison
     for path in (xml_path, onnx_path):  # OpenVINO reads our ONNX file too
@@ -52,6 +53,16 @@ def test_openvino_gives_the_detections_of_the_checkpoint(trained, exported):
     only_green = Detector.from_checkpoint(checkpoint).predict(folder, score_threshold=0.3, classes=["green"])
     assert {name for d in only_green for name in d.class_names} == {"green"}
     same(only_green, Detector.from_openvino(xml_path).predict(folder, score_threshold=0.3, classes=["green"]))
+
+
+def test_the_export_check_fails_when_openvinos_nms_keeps_other_detections(trained, exported, monkeypatch):
+    _, model, _, _ = trained
+    keep_all_but_last = openvino_ir.kept_detections
+    monkeypatch.setattr(
+        openvino_ir, "kept_detections", lambda *args: [{k: v[:-1] for k, v in d.items()} for d in keep_all_but_last(*args)]
+    )
+    with pytest.raises(AssertionError, match="OpenVINO's NMS keeps"):
+        check_openvino(model, exported[1], make_batch()[0][:1])
 
 
 def test_load_picks_the_backend_from_the_file(trained, exported):
