@@ -16,6 +16,7 @@ from pathlib import Path
 from ssdlite.checkpoint import CheckpointError
 from ssdlite.inference import Detector
 from ssdlite.inference.annotate import infer_images, infer_video, is_video
+from ssdlite.inference.predictor import leave_the_cores_to_the_runtime
 from ssdlite.video import read_video
 
 
@@ -32,6 +33,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         detector = Detector.load(args.checkpoint, args.backend)
+        leave_the_cores_to_the_runtime(detector)
         logging.info("running %s in %s", args.checkpoint, detector.backend)
         predict_args = {"score_threshold": args.score_threshold, "classes": args.classes}
         out = Path(args.out)

@@ -2,7 +2,7 @@
 
 import argparse
 
-from ssdlite.inference.predictor import Detector
+from ssdlite.inference.predictor import Detector, leave_the_cores_to_the_runtime
 from ssdlite.tracking.counting import parse_line
 
 
@@ -33,5 +33,8 @@ def predict_args(args: argparse.Namespace) -> dict:
 
 
 def load_detector(path: str) -> Detector:
-    """A checkpoint, an ONNX file exported without --nms, or an OpenVINO IR (see `Detector.load`)."""
-    return Detector.load(path)
+    """A checkpoint, an ONNX file exported without --nms, or an OpenVINO IR (see `Detector.load`), with
+    torch on one thread beside an exported network (`leave_the_cores_to_the_runtime`)."""
+    detector = Detector.load(path)
+    leave_the_cores_to_the_runtime(detector)
+    return detector

@@ -129,6 +129,20 @@ def test_onnx_export_parity_and_onnx_detector(trained, tmp_path):
         Detector.from_onnx(with_nms)
 
 
+def test_the_tools_run_torch_on_one_thread_beside_an_exported_network(trained, tmp_path):
+    # tools/infer.py and tools/track.py: torch's idle threads would spin beside the runtime's
+    checkpoint, model, _, _ = trained
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        predictor.leave_the_cores_to_the_runtime(Detector.from_checkpoint(checkpoint))
+        assert torch.get_num_threads() == 2  # PyTorch runs the network itself: it keeps its threads
+        predictor.leave_the_cores_to_the_runtime(Detector.from_onnx(export_raw(model, tmp_path / "raw.onnx")))
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(threads)
+
+
 def test_export_keeps_the_model_in_its_mode(trained, tmp_path):
     _, model, _, _ = trained
     config = Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5))
