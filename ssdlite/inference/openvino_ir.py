@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from ssdlite.config import Config, from_dict
-from ssdlite.inference.predictor import kept_detections
+from ssdlite.inference.predictor import kept_detections, postprocessing_inputs
 from ssdlite.model.detector import SSDLite
 from ssdlite.model.mode import eval_mode
 from ssdlite.model.postprocess import Postprocessor
@@ -179,46 +179,38 @@ def with_postprocessing(model, postprocessor: Postprocessor, anchors: Tensor, im
 
 def check_openvino(model: SSDLite, xml_path: str | Path, images: Tensor, atol: float = 1e-4) -> dict[str, float]:
     """The largest |PyTorch - OpenVINO| on `images` of each raw output, of the candidates' scores and
-    boxes (relative to the input size) that `with_candidates` adds, and of the "detections" (boxes,
-    relative) that `with_postprocessing`'s NMS keeps of OpenVINO's candidates against what PyTorch's
-    `Postprocessor.select` keeps of them, every candidate passing; AssertionError above `atol`."""
+    boxes (relative to the input size) that `with_postprocessing` appends, and of the "detections" (boxes,
+    relative) its NMS keeps of those candidates against what PyTorch's `Postprocessor.select` keeps of
+    them, every candidate passing; AssertionError above `atol`."""
     ir = read_ir(xml_path)[0]
     post, anchors, image_size = model.postprocessor, model.anchors, model.image_size
-    class_mask = post.class_mask(model.num_classes - 1)
+    every_candidate = copy.copy(post)
+    every_candidate.score_threshold = 0.0  # all candidates reach NMS
+    inputs = postprocessing_inputs(every_candidate, model.num_classes - 1)
     with torch.no_grad(), eval_mode(model):
         raw = model(images)
-        scores, boxes, labels = post.candidates(*raw, anchors, image_size, class_mask)
+        scores, boxes, labels = post.candidates(*raw, anchors, image_size, inputs[0])
         class_scores = post.class_scores(raw[0])  # (B, A, C-1)
         last_in_top_k = class_scores.topk(min(post.topk_per_class, len(anchors)), dim=1).values[:, -1]  # (B, C-1)
     raw_ir = CompiledIR(ir)(images)
-    scores_ir, boxes_ir, labels_ir = CompiledIR(with_candidates(ir, post, anchors, image_size))(images, class_mask)
+    *candidates_ir, kept = CompiledIR(with_postprocessing(ir, post, anchors, image_size))(images, *inputs)
     report = {name: _max_difference(want, got) for name, want, got in zip(SSDLite.OUTPUT_NAMES, raw, raw_ir)}
-    report["scores"] = _max_difference(scores, scores_ir)
-    pairs = zip(zip(scores, boxes, labels), zip(scores_ir, boxes_ir, labels_ir), last_in_top_k)  # per image
+    report["scores"] = _max_difference(scores, candidates_ir[0])
+    pairs = zip(zip(scores, boxes, labels), zip(*candidates_ir), last_in_top_k)  # per image
     report["boxes"] = max(_farthest_twin(want, got, last, atol) for want, got, last in pairs) / max(image_size)
-    report["detections"] = _nms_difference(read_ir(xml_path)[0], post, anchors, image_size, images, class_mask, atol)
+    no_cut = torch.full_like(last_in_top_k[0], -float("inf"))  # NMS has no top-k cut
+    report["detections"] = 0.0
+    for want, got in zip(
+        every_candidate.select(*candidates_ir, image_size), kept_detections(*candidates_ir, kept, image_size, None)
+    ):
+        if len(want["scores"]) != len(got["scores"]):
+            raise AssertionError(f"detections: OpenVINO's NMS keeps {len(got['scores'])}, PyTorch's {len(want['scores'])}")
+        pair = [(detections["scores"], detections["boxes"], detections["labels"]) for detections in (want, got)]
+        report["detections"] = max(report["detections"], _farthest_twin(*pair, no_cut, atol) / max(image_size))
     for name, difference in report.items():
         if difference > atol:
             raise AssertionError(f"{name}: OpenVINO differs from PyTorch by {difference:.2e} (allowed {atol:.0e})")
     return report
-
-
-def _nms_difference(
-    ir, post: Postprocessor, anchors: Tensor, image_size: tuple[int, int], images: Tensor, class_mask: Tensor, atol: float
-) -> float:
-    """`check_openvino`'s "detections": OpenVINO's NMS and PyTorch's on the same candidates, all of them."""
-    every_candidate = copy.copy(post)
-    every_candidate.score_threshold = 0.0
-    limits = np.float32(0), np.float32(post.nms_iou_threshold), np.int64(post.max_detections_per_image)
-    *candidates, kept = CompiledIR(with_postprocessing(ir, post, anchors, image_size))(images, class_mask, *limits)
-    no_cut = torch.full((len(class_mask),), -float("inf"))  # NMS has no top-k cut
-    difference = 0.0
-    for want, got in zip(every_candidate.select(*candidates, image_size), kept_detections(*candidates, kept, image_size, None)):
-        if len(want["scores"]) != len(got["scores"]):
-            raise AssertionError(f"detections: OpenVINO's NMS keeps {len(got['scores'])}, PyTorch's {len(want['scores'])}")
-        pair = [(detections["scores"], detections["boxes"], detections["labels"]) for detections in (want, got)]
-        difference = max(difference, _farthest_twin(*pair, no_cut, atol))
-    return difference / max(image_size)
 
 
 def _farthest_twin(

@@ -216,10 +216,7 @@ class Detector:
     def run_network(self, images: torch.Tensor, post: Postprocessor | None = None) -> tuple[torch.Tensor, ...]:
         """The network's outputs for preprocessed images (`post`: the model's thresholds and classes if None)."""
         if self.network_postprocesses:
-            post = post or self.postprocessor
-            class_mask = post.class_mask(len(self.class_names))
-            limits = np.float32(post.score_threshold), np.float32(post.nms_iou_threshold), np.int64(post.max_detections_per_image)
-            return self.network(images, class_mask, *limits)
+            return self.network(images, *postprocessing_inputs(post or self.postprocessor, len(self.class_names)))
         return self.network(images)
 
     def postprocess(
@@ -261,6 +258,13 @@ class Detector:
             source=source,
             image_size=tuple(int(v) for v in size),
         )
+
+
+def postprocessing_inputs(post: Postprocessor, num_classes: int) -> tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray]:
+    """What a network that post-processes (`openvino_ir.with_postprocessing`) takes after the images: the class
+    mask Tensor[num_classes] and `post`'s score threshold, NMS IoU threshold (float32) and max detections (int64)."""
+    limits = np.float32(post.score_threshold), np.float32(post.nms_iou_threshold), np.int64(post.max_detections_per_image)
+    return post.class_mask(num_classes), *limits
 
 
 def kept_detections(
