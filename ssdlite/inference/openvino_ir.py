@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from ssdlite.config import Config, from_dict
-from ssdlite.inference.predictor import kept_detections, postprocessing_inputs
+from ssdlite.inference.postprocessing_network import kept_detections, postprocessing_inputs
 from ssdlite.model.detector import SSDLite
 from ssdlite.model.mode import eval_mode
 from ssdlite.model.postprocess import Postprocessor

@@ -16,9 +16,10 @@ from ssdlite.checkpoint import load_checkpoint
 from ssdlite.config import ModelConfig, from_dict
 from ssdlite.evaluation import coco_results
 from ssdlite.inference.inputs import batches, load_inputs
+from ssdlite.inference.postprocessing_network import kept_detections, postprocessing_inputs
 from ssdlite.model.build import build_anchors, build_loss, build_postprocessor
 from ssdlite.model.detector import SSDLite
-from ssdlite.model.postprocess import Postprocessor, scale_boxes
+from ssdlite.model.postprocess import Postprocessor
 
 Backend = Literal["auto", "onnxruntime", "openvino"]  # how `Detector.load` runs an ONNX file
 
@@ -258,33 +259,6 @@ class Detector:
             source=source,
             image_size=tuple(int(v) for v in size),
         )
-
-
-def postprocessing_inputs(post: Postprocessor, num_classes: int) -> tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray]:
-    """What a network that post-processes (`openvino_ir.with_postprocessing`) takes after the images: the class
-    mask Tensor[num_classes] and `post`'s score threshold, NMS IoU threshold (float32) and max detections (int64)."""
-    limits = np.float32(post.score_threshold), np.float32(post.nms_iou_threshold), np.int64(post.max_detections_per_image)
-    return post.class_mask(num_classes), *limits
-
-
-def kept_detections(
-    scores: torch.Tensor,
-    boxes: torch.Tensor,
-    labels: torch.Tensor,
-    kept: torch.Tensor,
-    image_size: tuple[int, int],
-    orig_sizes: list[tuple[int, int]] | None,
-) -> list[dict[str, torch.Tensor]]:
-    """Detections per image, as `Postprocessor.select` gives them, of a network that post-processes: its
-    candidates (scores [B, N], boxes [B, N, 4], labels [B, N]) at the rows of `kept` [M, 3] (image, 0, candidate)."""
-    detections = []
-    for index in range(len(scores)):
-        rows = kept[kept[:, 0] == index, 2]
-        detection = {"boxes": boxes[index, rows], "scores": scores[index, rows], "labels": labels[index, rows]}
-        if orig_sizes is not None:
-            detection["boxes"] = scale_boxes(detection["boxes"], image_size, orig_sizes[index])
-        detections.append(detection)
-    return detections
 
 
 def _exported_postprocessing(model_cfg: ModelConfig) -> tuple[Postprocessor, torch.Tensor]:
