@@ -111,6 +111,7 @@ def open_video_writer(path: str | Path, fps: float, size: tuple[int, int]) -> H2
     Returns:
         An object with `write(frame)` (HxWx3 uint8 BGR) and `release()`.
     """
+    Path(path).parent.mkdir(parents=True, exist_ok=True)  # else PyAV fails at the first frame, cv2 writes nothing
     reason = _no_h264_reason()
     if reason is None:
         return H264Writer(path, fps, size)

@@ -36,6 +36,18 @@ def test_h264_mp4_keeps_frames_size_and_rate(tmp_path, fps, rate):
     assert all(image.shape == (90, 160, 3) and abs(image.mean() - 20 * i) < 4 for i, image in enumerate(decoded))
 
 
+@pytest.mark.parametrize("pyav", [True, False])
+def test_the_writer_makes_the_folders_of_its_file(tmp_path, monkeypatch, pyav):
+    if not pyav:
+        monkeypatch.setattr(video, "av", None)  # cv2's mp4v writer
+    path = tmp_path / "runs" / "clip" / "out.mp4"
+    writer = open_video_writer(path, 5, (160, 90))
+    for frame in frames(3, 160, 90):
+        writer.write(frame)
+    writer.release()
+    assert len(decode(path)[1]) == 3
+
+
 def test_an_odd_side_keeps_its_size_in_h264_4_4_4_with_a_warning(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         writer = open_video_writer(tmp_path / "out.mp4", 5, (161, 91))
