@@ -1,13 +1,14 @@
 """Export a checkpoint to ONNX or OpenVINO IR, check it against PyTorch, and optionally quantise it to INT8.
 
 python tools/export.py --checkpoint PATH [--format onnx|openvino] [--nms] [--dynamic-batch] [--out FILE]
-python tools/export.py --checkpoint PATH --format openvino --int8 --calibration CONFIG [--calibration-images 300]
+python tools/export.py --checkpoint PATH [--format onnx|openvino] --int8 --calibration CONFIG [--calibration-images 300]
 
 --format openvino writes FILE.xml + FILE.bin (and the FILE.onnx it converts),
 with a dynamic batch axis. --int8 quantises after calibrating on CONFIG's
 training images (NNCF for OpenVINO, onnxruntime's static QDQ for ONNX), scores
-floating point and INT8 on CONFIG's validation images side by side, and keeps
-the INT8 file only if it loses at most 1.0 AP point (--accept-int8-loss keeps it anyway).
+floating point and INT8 on CONFIG's validation images side by side (at batch 8:
+an ONNX file gets a dynamic batch axis too), and keeps the INT8 file only if it
+loses at most 1.0 AP point (--accept-int8-loss keeps it anyway).
 """
 
 import argparse
@@ -88,7 +89,9 @@ def main() -> None:
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--format", choices=("onnx", "openvino"), default="onnx")
     parser.add_argument("--nms", action="store_true", help="ONNX: decode boxes and run NMS inside the graph (batch 1)")
-    parser.add_argument("--dynamic-batch", action="store_true", help="ONNX: a dynamic batch axis (raw outputs only)")
+    parser.add_argument(
+        "--dynamic-batch", action="store_true", help="ONNX: a dynamic batch axis (raw outputs only; --int8 sets it)"
+    )
     parser.add_argument("--out", help="default: the checkpoint's path with .onnx or .xml")
     parser.add_argument("--int8", action="store_true", help="also write an INT8 copy, calibrated on --calibration")
     parser.add_argument("--calibration", metavar="CONFIG", help="config whose data calibrates and scores INT8")
@@ -99,10 +102,11 @@ def main() -> None:
         parser.error("--int8 needs --calibration CONFIG (real images of your data; never random tensors)")
     if args.int8 and args.nms:
         parser.error("--int8 quantises the raw-output graph; drop --nms")
+    args.dynamic_batch = args.dynamic_batch or args.int8 or args.format == "openvino"  # INT8 is scored at batch 8
     try:
         model, config, class_names = load_checkpoint(args.checkpoint)
         out = export(args, model, config, class_names)
-        check(model, out, dynamic_batch=args.dynamic_batch or args.format == "openvino", nms=args.nms)
+        check(model, out, dynamic_batch=args.dynamic_batch, nms=args.nms)
         print(f"wrote {out} (checked against PyTorch)")
         if args.int8:
             int8(args, config, class_names, out)

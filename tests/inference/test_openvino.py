@@ -152,6 +152,42 @@ def test_export_tool_writes_a_checked_ir(trained, tmp_path):
     assert refused.returncode == 2 and "--int8 needs --calibration CONFIG" in refused.stderr
 
 
+def test_export_tool_quantises_an_onnx_file_and_scores_both(trained, tmp_path):
+    """`--format onnx --int8` on a config of the memorised images: a batch-1 file failed at the scoring's batch."""
+    checkpoint, _, _, folder = trained
+    _, targets = make_batch()
+    annotations = {
+        "images": [{"id": i + 1, "file_name": f"{i}.png", "width": 160, "height": 160} for i in range(len(targets))],
+        "annotations": [
+            {
+                "id": 10 * i + j,
+                "image_id": i + 1,
+                "category_id": int(label),
+                "bbox": [x0, y0, x1 - x0, y1 - y0],
+                "area": (x1 - x0) * (y1 - y0),
+                "iscrowd": 0,
+            }
+            for i, target in enumerate(targets)
+            for j, ((x0, y0, x1, y1), label) in enumerate(zip(target["boxes"].tolist(), target["labels"]))
+        ],
+        "categories": [{"id": i + 1, "name": name} for i, name in enumerate(CLASSES)],
+    }
+    images, annotation_file = folder, tmp_path / "memorised.json"  # one split serves as both
+    annotation_file.write_text(json.dumps(annotations))
+    (tmp_path / "memorised.py").write_text(
+        "from ssdlite.config import Config, DataConfig\n"
+        f"config = Config(data=DataConfig(train_images='{images}', train_annotations='{annotation_file}',"
+        f" val_images='{images}', val_annotations='{annotation_file}'))\n"
+    )
+    command = [sys.executable, "tools/export.py", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "m.onnx"), "--int8"]
+    command += ["--calibration", str(tmp_path / "memorised.py"), "--calibration-images", "4", "--accept-int8-loss"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "batch 3: max |PyTorch - onnxruntime|" in result.stdout
+    assert "onnxruntime on 4 images of" in result.stdout and "mAP fp32" in result.stdout
+    assert Detector.load(tmp_path / "m_int8.onnx", "onnxruntime").class_names == CLASSES
+
+
 def test_candidate_check_skips_only_the_candidates_a_near_tie_can_displace():
     from ssdlite.inference.openvino_ir import _farthest_twin
 
