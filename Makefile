@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Third-party files that are not Python packages (ssdlite.assets.shared_file finds them here).
+SHARE := $(VENV)/share/ssdlite
+OBJECTRON := @mediapipe/objectron@0.4.1675468480
+OPENCV_DOC := opencv-doc=4.6.0+dfsg-12
 
 .PHONY: test test-fast lint format demo clean-venv
 
@@ -12,6 +16,12 @@ $(STAMP): requirements.txt requirements-no-deps.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-no-deps.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	mkdir -p $(SHARE)
+	@# Optional: the tests that need them skip, and say so, where npm or apt cannot fetch them.
+	-cd $(SHARE) && npm pack --silent $(OBJECTRON) > /dev/null
+	-cd $(SHARE) && apt-get download --quiet $(OPENCV_DOC) > /dev/null && \
+		dpkg-deb --fsys-tarfile opencv-doc_*.deb | tar -xO ./usr/share/doc/opencv-doc/examples/data/vtest.avi > vtest.avi.part && \
+		mv vtest.avi.part vtest.avi; rm -f $(SHARE)/opencv-doc_*.deb $(SHARE)/vtest.avi.part
 	touch $(STAMP)
 
 test: lint

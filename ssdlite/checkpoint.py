@@ -9,11 +9,11 @@ place, so an interrupted write never replaces a good checkpoint.
 """
 
 import dataclasses
-import os
 from pathlib import Path
 
 import torch
 
+from ssdlite.assets import write_atomically
 from ssdlite.config import Config, ConfigError, from_dict, to_dict
 from ssdlite.model.build import build_model
 from ssdlite.model.detector import SSDLite
@@ -27,11 +27,7 @@ class CheckpointError(ValueError):
 
 def atomic_save(obj: dict, path: str | Path) -> None:
     """`torch.save` to a temporary file beside `path`, then rename over it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    torch.save(obj, temporary)
-    os.replace(temporary, path)
+    write_atomically(Path(path), lambda temporary: torch.save(obj, temporary))
 
 
 def save_checkpoint(path: str | Path, model: SSDLite, config: Config, class_names: tuple[str, ...]) -> None:

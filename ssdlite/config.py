@@ -36,6 +36,7 @@ Optimizer = Literal["sgd", "adamw"]  # SGD with momentum, or AdamW
 LrScaling = Literal["linear", "sqrt"]  # linear (Goyal et al.); sqrt suits Adam
 Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps"]
 Strategy = Literal["auto", "ddp", "ddp_spawn"]  # "ddp" for several devices
+ConvPadding = Literal["symmetric", "tf_same"]  # "tf_same": TF's "SAME" for strided convs (converted TF weights)
 Precision = Literal["auto", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"]
 
 
@@ -59,6 +60,9 @@ class ModelConfig:
     stride8_map: bool = False
     stride8_anchor_scale: float = 0.1
     box_coder_weights: tuple[float, float, float, float] = (10.0, 10.0, 5.0, 5.0)
+    # Strided convolutions pad one pixel all round ("symmetric", PyTorch) or as TF's "SAME"
+    # (the odd pixel at the bottom and right), which weights converted from TF were trained with.
+    conv_padding: ConvPadding = "symmetric"
     # Matching and loss.
     iou_threshold: float = 0.5  # anchor IoU >= this with a box is a positive
     crowd_ioa_threshold: float = 0.5  # negatives this much inside a crowd region are ignored

@@ -11,13 +11,17 @@ from ssdlite.model.box_coder import BoxCoder
 from ssdlite.model.detector import SSDLite
 from ssdlite.model.losses import FocalLoss, HardNegativeLoss
 from ssdlite.model.postprocess import Postprocessor, ScoreActivation
+from ssdlite.model.tf_padding import use_tf_same_padding
 
 
 def build_backbone(cfg: ModelConfig) -> SSDLiteBackbone:
     """MobileNetV2 (with `cfg.pretrained_backbone`'s ImageNet weights, if any) cut for SSDLite."""
     # The extra layers scale with the width too, down to a depth of 16 (as TF).
     depths = tuple(max(16, int(c * cfg.width_mult)) for c in cfg.extra_channels)
-    return SSDLiteBackbone(mobilenet_v2_features(cfg.width_mult, cfg.pretrained_backbone), depths, cfg.stride8_map)
+    backbone = SSDLiteBackbone(mobilenet_v2_features(cfg.width_mult, cfg.pretrained_backbone), depths, cfg.stride8_map)
+    if cfg.conv_padding == "tf_same":
+        use_tf_same_padding(backbone)
+    return backbone
 
 
 def build_anchor_generator(cfg: ModelConfig) -> AnchorGenerator:
