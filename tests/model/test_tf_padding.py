@@ -13,7 +13,9 @@ def test_an_even_input_is_padded_at_the_bottom_and_right_only():
     image = torch.arange(16.0).reshape(1, 1, 4, 4)
     # TF "SAME", 4 -> 2: no padding above or left, one row and column of zeros below and right.
     # Window of output (0, 0): rows 0-2, cols 0-2; of (1, 1): rows 2-3, cols 2-3 plus the zeros.
-    expected = torch.tensor([[[[0 + 1 + 2 + 4 + 5 + 6 + 8 + 9 + 10, 2 + 3 + 6 + 7 + 10 + 11], [8 + 9 + 10 + 12 + 13 + 14, 10 + 11 + 14 + 15]]]])
+    top_row = [0 + 1 + 2 + 4 + 5 + 6 + 8 + 9 + 10, 2 + 3 + 6 + 7 + 10 + 11]
+    bottom_row = [8 + 9 + 10 + 12 + 13 + 14, 10 + 11 + 14 + 15]
+    expected = torch.tensor([[[top_row, bottom_row]]])
     assert torch.equal(conv(image), expected.float())
 
 
