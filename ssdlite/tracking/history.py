@@ -62,6 +62,10 @@ class TrackHistory:
             for track_id, record in sorted(self.records.items())
         ]
 
+    def tracks_per_class(self) -> dict[str, int]:
+        """How many tracks each class has (a track's class is the one it was detected as most)."""
+        return dict(Counter(row["class_name"] for row in self.summary()).most_common())
+
     def write_csv(self, path: Path) -> None:
         with open(path, "w", newline="") as file:
             writer = csv.DictWriter(file, CSV_COLUMNS)

@@ -39,7 +39,7 @@ def track_video(
         predict_args: for `Detector.predict`.
 
     Returns:
-        {"source", "frames", "fps", "fps_assumed", "every", "tracks", and with a line "count_line", "counts"}.
+        {"source", "frames", "fps", "fps_assumed", "every", "tracks", "tracks_per_class", and with a line "count_line", "counts"}.
 
     Raises:
         ValueError: the video cannot be read or has no frames; the line lies outside the frame.
@@ -58,6 +58,7 @@ def track_video(
         "fps_assumed": not video.fps_known,
         "every": every,
         "tracks": len(history.records),
+        "tracks_per_class": history.tracks_per_class(),
     }
     if counter:
         summary |= {"count_line": list(counter.line), "counts": counter.counts()}

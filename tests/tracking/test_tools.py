@@ -54,6 +54,8 @@ def test_track_writes_the_video_records_tracks_and_counts(setup, tmp_path):
     assert rows and set(rows[0]) == {"track_id", "class_name", "first_frame", "last_frame", "frames_seen", "mean_score"}
     summary = json.loads((out / "summary.json").read_text())
     assert summary["frames"] == 12 and summary["count_line"] == [160, 0, 160, 180] and "counts" in summary
+    assert sum(summary["tracks_per_class"].values()) == summary["tracks"] == len(rows)
+    assert set(summary["tracks_per_class"]) == {row["class_name"] for row in rows}
 
 
 def test_bad_video_and_bad_line_are_one_line_errors(setup, tmp_path):
