@@ -1,7 +1,7 @@
 """Accuracy after the same training time: our recipes against torchvision's SSDLite320-MobileNetV3.
 
 python tools/benchmark_train.py --minutes N [--out results.json] [--recipes CONFIG ...] [--data DIR]
-    [--work-dir DIR] [--threads T] [--tv-lr LR]
+    [--work-dir DIR] [--threads T] [--tv-lr LR | --no-torchvision]
 
 Each model trains from scratch on the CPU for N minutes of wall clock on the built-in
 driving data (generated into --data on first use), one after another, then is scored
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work-dir", default="runs/benchmark_train", help="run directories go under this")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     parser.add_argument("--tv-lr", type=float, default=TORCHVISION_LR, help="torchvision's peak AdamW learning rate")
+    parser.add_argument("--no-torchvision", action="store_true", help="train the recipes only (compare them with each other)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.minutes <= 0:
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
         recipes = {Path(path).stem: load_config(path) for path in args.recipes}
     except ConfigError as error:
         sys.exit(f"error: {error}")
-    results = run_training_benchmark(recipes, args.minutes, args.data, args.work_dir, args.threads, args.tv_lr)
+    results = run_training_benchmark(recipes, args.minutes, args.data, args.work_dir, args.threads, None if args.no_torchvision else args.tv_lr)
     print(format_table(results))
     Path(args.out).write_text(json.dumps(results, indent=2))
     print(f"wrote {args.out}")
