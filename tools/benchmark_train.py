@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> None:
         recipes = {Path(path).stem: load_config(path) for path in args.recipes}
     except ConfigError as error:
         sys.exit(f"error: {error}")
-    results = run_training_benchmark(recipes, args.minutes, args.data, args.work_dir, args.threads, None if args.no_torchvision else args.tv_lr)
+    torchvision_lr = None if args.no_torchvision else args.tv_lr
+    results = run_training_benchmark(recipes, args.minutes, args.data, args.work_dir, args.threads, torchvision_lr)
     print(format_table(results))
     Path(args.out).write_text(json.dumps(results, indent=2))
     print(f"wrote {args.out}")
