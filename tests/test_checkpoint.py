@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from ssdlite.checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
-from ssdlite.config import Config, ModelConfig
+from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, TF_MEAN, TF_STD, Config, ModelConfig
 from ssdlite.model.build import build_model
 
 
@@ -16,8 +16,31 @@ def test_round_trip_rebuilds_the_same_detector(tmp_path):
     save_checkpoint(tmp_path / "m.ckpt", model, config, ("car", "bus"))
     loaded, loaded_config, class_names = load_checkpoint(tmp_path / "m.ckpt")
     assert class_names == ("car", "bus") and loaded_config == config
-    images = torch.rand(1, 3, 96, 96) * 2 - 1
+    images = torch.rand(1, 3, 96, 96)
     assert all(torch.equal(a, b) for a, b in zip(model(images), loaded(images)))
+
+
+def test_a_checkpoint_saved_before_the_input_convention_loads_with_minus_one_to_one(tmp_path):
+    config = small_config()
+    model = build_model(config.model, 3).eval()
+    save_checkpoint(tmp_path / "m.ckpt", model, config, ("car", "bus"))
+    checkpoint = torch.load(tmp_path / "m.ckpt", weights_only=True)
+    for key in ("image_mean", "image_std"):  # as saved before the fields existed
+        del checkpoint["hyper_parameters"]["config"]["model"][key]
+    torch.save(checkpoint, tmp_path / "old.ckpt")
+    loaded, loaded_config, _ = load_checkpoint(tmp_path / "old.ckpt")
+    assert (loaded_config.model.image_mean, loaded_config.model.image_std) == (TF_MEAN, TF_STD) == ((0.5,) * 3, (0.5,) * 3)
+    assert loaded.image_mean.flatten().tolist() == [0.5] * 3 and loaded.image_std.flatten().tolist() == [0.5] * 3
+    images = torch.rand(1, 3, 96, 96)
+    assert all(torch.equal(a, b) for a, b in zip(model(images), loaded(images)))
+
+
+def test_the_checkpoint_records_its_input_convention(tmp_path):
+    config = small_config(image_mean=IMAGENET_MEAN, image_std=IMAGENET_STD)
+    save_checkpoint(tmp_path / "m.ckpt", build_model(config.model, 3), config, ("car", "bus"))
+    loaded, loaded_config, _ = load_checkpoint(tmp_path / "m.ckpt")
+    assert (loaded_config.model.image_mean, loaded_config.model.image_std) == (IMAGENET_MEAN, IMAGENET_STD)
+    assert loaded.image_std.flatten().tolist() == pytest.approx(IMAGENET_STD)
 
 
 def test_ema_weights_win(tmp_path):

@@ -148,6 +148,21 @@ def test_iou_thresholds_and_fractions_out_of_range_fail(tmp_path, key, value, al
         apply_overrides(Config(), [f"{key}={value}"])
 
 
+def test_an_experiment_sets_the_input_convention_by_name(tmp_path):
+    path = tmp_path / "imagenet.py"
+    path.write_text(
+        "from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, Config\n"
+        "config = Config()\nconfig.model.image_mean = IMAGENET_MEAN\nconfig.model.image_std = IMAGENET_STD\n"
+    )
+    model = load_config(path).model
+    assert (model.image_mean, model.image_std) == ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+    assert from_dict(to_dict(load_config(path))).model == model
+    with pytest.raises(ConfigError, match=r"model.image_std = \(0.5, 0.0, 0.5\): a standard deviation must be > 0"):
+        apply_overrides(Config(), ["model.image_std=(0.5, 0, 0.5)"])
+    with pytest.raises(ConfigError, match=r"model.image_mean='\(0.5, 0.5\)': expected tuple"):
+        apply_overrides(Config(), ["model.image_mean=(0.5, 0.5)"])
+
+
 def test_iou_threshold_at_one_and_fractions_at_their_bounds_load():
     config = apply_overrides(Config(), ["model.iou_threshold=1.0", "model.score_threshold=0.0", "train.max_warmup_fraction=1.0"])
     assert (config.model.iou_threshold, config.model.score_threshold) == (1.0, 0.0)

@@ -32,7 +32,7 @@ def check(model, out: Path, dynamic_batch: bool, nms: bool) -> None:
     """Compare the exported file with PyTorch on random inputs at batch 1 (and 3 with a dynamic batch)."""
     generator = torch.Generator().manual_seed(0)
     for batch_size in [1, 3] if dynamic_batch else [1]:
-        images = torch.rand(batch_size, 3, *model.image_size, generator=generator) * 2 - 1
+        images = torch.rand(batch_size, 3, *model.image_size, generator=generator)  # RGB in [0, 1]
         if out.suffix == ".xml":
             from ssdlite.inference.openvino_ir import check_openvino
 

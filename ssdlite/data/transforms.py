@@ -2,7 +2,8 @@
 
 Training follows the SSD paper (section 2.2, "data augmentation") and the
 reference implementations: photometric distortion, zoom-out onto a
-mean-filled canvas, min-IoU random crop, horizontal flip, resize, normalise.
+mean-filled canvas, min-IoU random crop, horizontal flip, resize, scale to
+[0, 1] (the model applies its own mean and std, `ModelConfig.image_mean`).
 The two SSD-specific steps albumentations lacks are written here as
 albumentations transforms, so they compose with the rest.
 """
@@ -17,8 +18,8 @@ from albumentations.pytorch import ToTensorV2
 
 # ImageNet mean in RGB, the fill of zoom-out canvases (SSD, torchvision, mmdetection).
 MEAN_PIXEL = (124, 116, 104)
-# TF SSD input range: x * 2 / 255 - 1, i.e. (x / 255 - 0.5) / 0.5.
-NORMALIZE = A.Normalize(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), max_pixel_value=255.0)
+# uint8 pixels -> float32 x / 255, the model's input range; `Detector.preprocess` computes the same.
+TO_UNIT_RANGE = A.ToFloat(max_value=255)
 
 
 def _box_iou(boxes: np.ndarray, crop: np.ndarray) -> np.ndarray:
@@ -127,7 +128,7 @@ def _bbox_params() -> A.BboxParams:
 def train_transform(
     image_size: tuple[int, int], photometric: bool, zoom_out_max: float, min_iou_crop: bool, hflip: bool
 ) -> A.Compose:
-    """The SSD training pipeline, ending in a normalised Tensor[3, H, W] at `image_size` (H, W).
+    """The SSD training pipeline, ending in an RGB Tensor[3, H, W] in [0, 1] at `image_size` (H, W).
 
     Args:
         photometric, min_iou_crop, hflip: include that step.
@@ -143,10 +144,10 @@ def train_transform(
         steps.append(MinIoURandomCrop())
     if hflip:
         steps.append(A.HorizontalFlip(p=0.5))
-    steps += [A.Resize(*image_size), NORMALIZE, ToTensorV2()]
+    steps += [A.Resize(*image_size), TO_UNIT_RANGE, ToTensorV2()]
     return A.Compose(steps, bbox_params=_bbox_params())
 
 
 def val_transform(image_size: tuple[int, int]) -> A.Compose:
-    """Resize to `image_size` (H, W) and normalise; boxes map back by the size ratio."""
-    return A.Compose([A.Resize(*image_size), NORMALIZE, ToTensorV2()], bbox_params=_bbox_params())
+    """Resize to `image_size` (H, W) and scale to [0, 1]: an RGB Tensor[3, H, W]; boxes map back by the size ratio."""
+    return A.Compose([A.Resize(*image_size), TO_UNIT_RANGE, ToTensorV2()], bbox_params=_bbox_params())

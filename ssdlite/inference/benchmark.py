@@ -162,14 +162,14 @@ def run_benchmark(model_config: ModelConfig, threads: int | None = None, quick: 
         torch.set_num_threads(threads)
     warmup, repeats = (1, 3) if quick else (5, 30)
     generator = torch.Generator().manual_seed(0)
-    images = {b: torch.rand(b, 3, *image_size, generator=generator) * 2 - 1 for b in (1, 8, 16)}
+    images = {b: torch.rand(b, 3, *image_size, generator=generator) for b in (1, 8, 16)}
     targets = random_targets(16, image_size, generator)
     torch.manual_seed(0)
     model = build_model(model_config, NUM_CLASSES).eval()
     with tempfile.TemporaryDirectory() as folder:
         ours = measure_ours(model, model_config, images, targets, warmup, repeats, Path(folder))
         data = measure_data(32 if quick else 256, image_size, Path(folder) / "data")
-    theirs = measure_torchvision({b: (x + 1) / 2 for b, x in images.items()}, targets, warmup, repeats)  # they take [0, 1]
+    theirs = measure_torchvision(images, targets, warmup, repeats)  # both models take [0, 1]
     ratios = {key: ours[key] / theirs[key] for key in theirs}
     ratios["latency_b1_onnxruntime_ms"] = ours["latency_b1_onnxruntime_ms"] / theirs["latency_b1_eager_ms"]
     return {

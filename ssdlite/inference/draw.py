@@ -37,8 +37,8 @@ def draw_boxes(image: np.ndarray, boxes, captions: list[str], colours: list[tupl
 
 
 def draw_sample(image: torch.Tensor, target: dict, class_names: tuple[str, ...]) -> np.ndarray:
-    """A BGR uint8 picture of a dataset sample: image Tensor[3, H, W] in [-1, 1], boxes xyxy pixels."""
-    picture = ((image.permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).astype(np.uint8)
+    """A BGR uint8 picture of a dataset sample: image Tensor[3, H, W] RGB in [0, 1], boxes xyxy pixels."""
+    picture = (image.permute(1, 2, 0).numpy() * 255).round().clip(0, 255).astype(np.uint8)
     picture = np.ascontiguousarray(picture[:, :, ::-1])
     crowd = target.get("iscrowd", torch.zeros(len(target["labels"]), dtype=torch.bool)).tolist()
     labels = target["labels"].tolist()

@@ -58,7 +58,7 @@ class Detector:
     weights (to float rounding).
 
     Args:
-        network: Tensor[B, 3, H, W] (normalised) -> (cls_logits [B, A, C], bbox_regression [B, A, 4]),
+        network: Tensor[B, 3, H, W] RGB in [0, 1] -> (cls_logits [B, A, C], bbox_regression [B, A, 4]),
             or, with `network_postprocesses`, (images, class mask Tensor[C-1], score threshold, NMS IoU
             threshold, max detections) -> the candidates of `Postprocessor.candidates` (scores [B, N], boxes
             [B, N, 4], labels [B, N]) and the rows (image, 0, candidate) of those NMS kept, [M, 3].
@@ -163,7 +163,8 @@ class Detector:
         return cls(network, anchors, postprocessor, model_cfg.image_size, class_names, "onnxruntime")
 
     def preprocess(self, images: list[np.ndarray]) -> torch.Tensor:
-        """RGB uint8 HxWx3 arrays -> Tensor[B, 3, H, W] resized and normalised as in validation.
+        """RGB uint8 HxWx3 arrays -> Tensor[B, 3, H, W] in [0, 1], resized and scaled as `val_transform` does
+        it, to the bit (the network applies the model's mean and std itself).
 
         In numpy, not torch: a torch op of this size wakes torch's thread pool, whose threads then
         spin beside an exported network's runtime (`tools/infer.py`, demo model in OpenVINO: 64-68
@@ -171,10 +172,9 @@ class Detector:
         """
         height, width = self.image_size
         resized = np.stack([cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR) for image in images])
-        normalised = np.ascontiguousarray(resized.transpose(0, 3, 1, 2), dtype=np.float32)  # (B, 3, H, W)
-        normalised *= 2 / 255
-        normalised -= 1
-        return torch.from_numpy(normalised)
+        scaled = np.ascontiguousarray(resized.transpose(0, 3, 1, 2), dtype=np.float32)  # (B, 3, H, W)
+        scaled /= 255  # divided, not multiplied by 1 / 255: albumentations' ToFloat divides too
+        return torch.from_numpy(scaled)
 
     def predict(
         self,

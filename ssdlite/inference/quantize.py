@@ -1,7 +1,7 @@
 """INT8 post-training quantisation: an OpenVINO IR by NNCF, an ONNX file by onnxruntime's static QDQ.
 
 Both calibrate on real images: the training split of a config's data,
-preprocessed as for validation (resize and normalise, no augmentation). The
+preprocessed as for validation (resize, scale to [0, 1], no augmentation). The
 graphs hold the network only; decoding and NMS stay in floating point outside.
 
 onnxruntime's weights are quantised to 7 bits. x86 CPUs without VNNI (AVX2,

@@ -66,6 +66,8 @@ def build_model(cfg: ModelConfig, num_classes: int) -> SSDLite:
         postprocessor=postprocessor,
         iou_threshold=cfg.iou_threshold,
         crowd_ioa_threshold=cfg.crowd_ioa_threshold,
+        image_mean=cfg.image_mean,
+        image_std=cfg.image_std,
     )
 
 

@@ -27,6 +27,8 @@ class SSDLite(nn.Module):
         loss_fn: `HardNegativeLoss` or `FocalLoss`.
         postprocessor: scores and NMS; its activation must match `loss_fn`.
         iou_threshold, crowd_ioa_threshold: see `match_anchors`.
+        image_mean, image_std: RGB, of [0, 1] pixels; `forward` feeds the backbone
+            (images - image_mean) / image_std, the convention its weights were trained on.
     """
 
     OUTPUT_NAMES = ("cls_logits", "bbox_regression")  # of `forward`, in order
@@ -42,12 +44,17 @@ class SSDLite(nn.Module):
         postprocessor: Postprocessor,
         iou_threshold: float,
         crowd_ioa_threshold: float,
+        *,
+        image_mean: tuple[float, float, float],
+        image_std: tuple[float, float, float],
     ):
         super().__init__()
         if num_classes < 2:
             raise ValueError(f"num_classes counts background too and must be >= 2, got {num_classes}")
         if loss_fn.score_activation != postprocessor.score_activation:
             raise ValueError("the postprocessor's score activation must match the loss")
+        if len(image_mean) != 3 or len(image_std) != 3 or min(image_std) <= 0:
+            raise ValueError(f"image_mean and image_std need 3 values (RGB), std > 0; got {image_mean}, {image_std}")
         self.backbone = backbone
         self.num_classes = num_classes
         self.image_size = tuple(image_size)
@@ -61,6 +68,10 @@ class SSDLite(nn.Module):
         self.head = SSDLiteHead(backbone.out_channels, num_anchors, num_classes, BatchNorm2d)
         truncated_normal_init(self.head)
         self.register_buffer("anchors", anchor_generator(self.grid_sizes, self.image_size), persistent=False)
+        # Not in the state_dict: the config records the convention, so a checkpoint saved before
+        # it existed loads, and fine-tuning does not copy another model's convention with its weights.
+        self.register_buffer("image_mean", torch.tensor(image_mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("image_std", torch.tensor(image_std).view(1, 3, 1, 1), persistent=False)
         # NHWC weights and inputs: depthwise convolutions and their gradients run faster
         # in it (a CPU training step 1.4x, batch-8 inference 1.4x).
         self.to(memory_format=torch.channels_last)
@@ -69,14 +80,16 @@ class SSDLite(nn.Module):
         """Raw predictions for every anchor.
 
         Args:
-            images: Tensor[B, 3, H, W] normalised to [-1, 1], (H, W) = `image_size`.
+            images: Tensor[B, 3, H, W] float RGB in [0, 1], (H, W) = `image_size`; the
+                normalisation by `image_mean` / `image_std` happens here (and in exported graphs).
 
         Returns:
             cls_logits Tensor[B, A, C] and bbox_regression Tensor[B, A, 4] (offsets).
         """
         if not torch.jit.is_tracing():  # Python-side checks; an export traces tensor operations only
             self.check_images(images)
-        outputs = self.head(self.backbone(images.contiguous(memory_format=torch.channels_last)))
+        images = (images.contiguous(memory_format=torch.channels_last) - self.image_mean) / self.image_std
+        outputs = self.head(self.backbone(images))
         return outputs["cls_logits"], outputs["bbox_regression"]
 
     def loss(self, cls_logits: Tensor, bbox_regression: Tensor, targets: list[dict[str, Tensor]]) -> dict[str, Tensor]:
@@ -131,11 +144,19 @@ class SSDLite(nn.Module):
             shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
             raise ValueError(f"images must be a Tensor[B, 3, H, W], got {shape}")
         if not images.is_floating_point():
-            raise ValueError(f"images must be float, normalised to [-1, 1], got {images.dtype}")
+            raise ValueError(f"images must be float RGB in [0, 1], got {images.dtype}")
         if tuple(images.shape[-2:]) != self.image_size:
             raise ValueError(
                 f"images are {tuple(images.shape[-2:])} but the model was built for {self.image_size} (H, W); "
                 "resize them or set model.image_size"
+            )
+        if images.device.type == "meta":  # shapes only, no values to check
+            return
+        low, high = torch.aminmax(images.detach())
+        if low < 0 or high > 1:  # e.g. [-1, 1] or 0-255 input: the model normalises itself
+            raise ValueError(
+                f"images must be RGB in [0, 1] (the model applies image_mean / image_std itself), "
+                f"got values in [{float(low):.3g}, {float(high):.3g}]"
             )
 
     def check_targets(self, targets: list[dict[str, Tensor]], batch_size: int) -> None:

@@ -15,8 +15,11 @@ so the other levels are shifted by one, and the stride-8 level keeps its init
 
 Anchors are non-persistent buffers and conv weights do not depend on the input
 size, so a checkpoint trained at one `image_size` starts a model at another.
+The input convention (`image_mean` / `image_std`) is the model's own too; when
+the checkpoint was trained on another, a warning says so.
 """
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +29,10 @@ import torch
 from torch import Tensor
 
 from ssdlite.checkpoint import CheckpointError, checkpoint_weights, read_checkpoint
+from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, TF_MEAN, TF_STD, ModelConfig
 from ssdlite.model.detector import SSDLite
+
+log = logging.getLogger(__name__)
 
 BACKGROUND_LABEL = 0  # label 0 of every model; label k is class_names[k - 1]
 BACKBONE_PREFIX = "backbone."
@@ -93,6 +99,7 @@ def init_from_checkpoint(model: SSDLite, class_names: Sequence[str], path: str |
     source = checkpoint_weights(checkpoint)
     target = model.state_dict()
     check_architecture(path, checkpoint, source, target)
+    warn_if_other_convention(path, checkpoint, model)
 
     saved = source
     names = shifted_head_levels(saved, num_head_levels(target) - num_head_levels(source))
@@ -158,6 +165,34 @@ def check_architecture(path: str | Path, checkpoint: dict, source: dict[str, Ten
         f"model.extra_channels={stored.get('extra_channels')}; set model.width_mult / model.extra_channels to "
         "those values, or drop model.init_from"
     )
+
+
+def warn_if_other_convention(path: str | Path, checkpoint: dict, model: SSDLite) -> None:
+    """Log a warning when the checkpoint's input convention (mean, std) is not the model's: its
+    weights were trained on inputs the model will not give them. Saved configs without the fields
+    are of the [-1, 1] days, the defaults."""
+    stored, defaults = checkpoint["hyper_parameters"]["config"].get("model", {}), ModelConfig()
+    source = torch.tensor([stored.get("image_mean", defaults.image_mean), stored.get("image_std", defaults.image_std)])
+    here = torch.stack([model.image_mean.flatten(), model.image_std.flatten()]).float().cpu()  # (2, 3) as `source`
+    if torch.equal(source, here):
+        return
+    log.warning(
+        "%s was trained on input convention %s, but this model normalises by %s: its weights meet inputs they "
+        "were not trained on; set model.image_mean / model.image_std to the checkpoint's unless that is meant",
+        path,
+        convention_name(*source.tolist()),
+        convention_name(*here.tolist()),
+    )
+
+
+def convention_name(mean: Sequence[float], std: Sequence[float]) -> str:
+    """ "ImageNet mean/std", "[-1, 1] (mean = std = 0.5)", or the numbers."""
+    rounded = tuple(round(v, 6) for v in mean), tuple(round(v, 6) for v in std)
+    if rounded == (IMAGENET_MEAN, IMAGENET_STD):
+        return f"ImageNet mean/std {IMAGENET_MEAN} / {IMAGENET_STD}"
+    if rounded == (TF_MEAN, TF_STD):
+        return "[-1, 1] (mean = std = 0.5)"
+    return f"mean {rounded[0]}, std {rounded[1]}"
 
 
 def shifted_head_levels(state_dict: dict[str, Tensor], offset: int) -> dict[str, str]:

@@ -116,11 +116,11 @@ def run_recipe(name: str, config: Config, run_dir: Path) -> dict:
 
 
 class TorchvisionDetector(nn.Module):
-    """torchvision's SSD behind our model's interface: images in [-1, 1], `loss` and `predict`.
+    """torchvision's SSD behind our model's interface: images in [0, 1], `loss` and `predict`.
 
     Args:
-        detector: a torchvision `SSD`; it takes images in [0, 1] and normalises them
-            itself (mean = std = 0.5 for SSDLite), so (x + 1) / 2 gives it the same input.
+        detector: a torchvision `SSD`; like ours, it takes images in [0, 1] and normalises
+            them itself.
     """
 
     def __init__(self, detector: nn.Module):
@@ -131,26 +131,26 @@ class TorchvisionDetector(nn.Module):
         """The summed classification and box loss; the detector must be in training mode.
 
         Args:
-            images: Tensor[B, 3, H, W] in [-1, 1].
+            images: Tensor[B, 3, H, W] RGB in [0, 1].
             targets: per image, "boxes" Tensor[K, 4] xyxy pixels of the input and
                 "labels" Tensor[K] in 1..C-1.
         """
         plain = [{"boxes": t["boxes"], "labels": t["labels"]} for t in targets]
-        return sum(self.detector(list((images + 1) / 2), plain).values())
+        return sum(self.detector(list(images), plain).values())
 
     @torch.inference_mode()
     def predict(self, images: torch.Tensor, orig_sizes: list[tuple[int, int]]) -> list[dict[str, torch.Tensor]]:
         """Detections as `SSDLite.predict` gives them; the detector must be in eval mode.
 
         Args:
-            images: Tensor[B, 3, H, W] in [-1, 1].
+            images: Tensor[B, 3, H, W] RGB in [0, 1].
             orig_sizes: (H, W) of each original image.
 
         Returns:
             Per image, "boxes" Tensor[K, 4] xyxy pixels of the original image,
             "scores" Tensor[K], "labels" Tensor[K] in 1..C-1.
         """
-        detections = self.detector(list((images + 1) / 2))
+        detections = self.detector(list(images))
         for detection, orig_size in zip(detections, orig_sizes):
             detection["boxes"] = scale_boxes(detection["boxes"], tuple(images.shape[-2:]), orig_size)
         return detections

@@ -59,7 +59,7 @@ def plot_predictions(examples, class_names: tuple[str, ...], out: Path, min_scor
     """A grid of validation images with ground truth (green) and predictions (red, score >= min_score).
 
     Args:
-        examples: (image Tensor[3, H, W] in [-1, 1], detections in original
+        examples: (image Tensor[3, H, W] RGB in [0, 1], detections in original
             pixels, target with "boxes" in input pixels and "orig_size") triples.
     """
     columns = min(4, len(examples))
@@ -69,7 +69,7 @@ def plot_predictions(examples, class_names: tuple[str, ...], out: Path, min_scor
         ax.axis("off")
     for ax, (image, detection, target) in zip(axes.flat, examples):
         height, width = image.shape[-2:]
-        ax.imshow(((image.permute(1, 2, 0).float() + 1) * 127.5).clamp(0, 255).byte().numpy())
+        ax.imshow(image.permute(1, 2, 0).float().clamp(0, 1).numpy())
         for box in target["boxes"].tolist():
             _draw_box(ax, box, "lime")
         keep = detection["scores"] >= min_score

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 
 from ssdlite.data.transforms import MinIoURandomCrop, ZoomOut, train_transform, val_transform
 
@@ -20,7 +21,7 @@ def scene(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def to_pixels(tensor) -> np.ndarray:
-    return ((tensor.permute(1, 2, 0).numpy() + 1) * 127.5).round().astype(np.int32)
+    return (tensor.permute(1, 2, 0).numpy() * 255).round().astype(np.int32)
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -72,9 +73,10 @@ def test_zoom_out_places_the_image_on_a_mean_canvas():
     assert boxes[0].tolist() == pytest.approx([0.25, 0.25, 0.75, 0.75])
 
 
-def test_val_transform_only_resizes_and_normalises():
+def test_val_transform_only_resizes_and_scales_to_unit_range():
     image, boxes, labels = scene(0)
     out = val_transform((120, 160))(image=image, bboxes=boxes, labels=labels, iscrowd=np.zeros(3, bool))
     assert np.asarray(out["bboxes"]) == pytest.approx(boxes / 2)
-    assert out["image"].min() >= -1 and out["image"].max() <= 1
+    assert out["image"].dtype == torch.float32 and out["image"].min() >= 0 and out["image"].max() <= 1
+    assert out["image"][:, 0, 0].tolist() == [np.float32(128 / 255)] * 3  # no mean or std: the model applies them
     assert to_pixels(out["image"])[0, 0].tolist() == [128, 128, 128]

@@ -18,7 +18,7 @@ def trained(tmp_path_factory):
     config = Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5))
     save_checkpoint(root / "model.ckpt", model, config, CLASSES)
     images, _ = make_batch()
-    arrays = ((images.permute(0, 2, 3, 1) + 1) * 127.5).round().clamp(0, 255).byte().numpy()
+    arrays = (images.permute(0, 2, 3, 1) * 255).round().clamp(0, 255).byte().numpy()
     (root / "images").mkdir()
     for index, array in enumerate(arrays):
         cv2.imwrite(str(root / "images" / f"{index}.png"), array[:, :, ::-1])

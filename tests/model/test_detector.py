@@ -4,7 +4,7 @@ from overfit import make_batch, overfit_model
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision.ops import box_iou
 
-from ssdlite.config import ModelConfig
+from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, ModelConfig
 from ssdlite.model.build import build_model
 
 
@@ -60,11 +60,49 @@ def test_crowd_boxes_make_no_positives(paper_model):
         (torch.zeros(1, 1, 300, 300), r"Tensor\[B, 3, H, W\]"),
         (torch.zeros(1, 3, 300, 300, dtype=torch.uint8), "must be float"),
         (torch.zeros(1, 3, 320, 320), "built for"),
+        (torch.full((1, 3, 300, 300), -0.5), r"RGB in \[0, 1\].*got values in \[-0.5, -0.5\]"),  # old [-1, 1] input
+        (torch.full((1, 3, 300, 300), 128.0), r"RGB in \[0, 1\]"),  # 0-255
     ],
 )
 def test_bad_images_raise(paper_model, images, message):
     with pytest.raises(ValueError, match=message):
         paper_model(images)
+
+
+def small_model(**convention):
+    torch.manual_seed(0)
+    return build_model(ModelConfig(image_size=(96, 96), width_mult=0.35, **convention), num_classes=3).eval()
+
+
+def test_default_convention_is_the_old_minus_one_to_one_input():
+    model = small_model()
+    images = torch.rand(2, 3, 96, 96, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        old = model.head(model.backbone(images * 2 - 1))  # what callers fed the network before it normalised
+        new = model(images)
+    assert torch.equal(new[0], old["cls_logits"]) and torch.equal(new[1], old["bbox_regression"])
+
+
+def test_imagenet_convention_normalises_each_channel_by_its_own_mean_and_std():
+    model = small_model(image_mean=IMAGENET_MEAN, image_std=IMAGENET_STD)
+    assert model.image_mean.flatten().tolist() == pytest.approx(IMAGENET_MEAN)
+    assert model.image_std.flatten().tolist() == pytest.approx(IMAGENET_STD)
+    assert "image_mean" not in model.state_dict()  # the config records it, not the weights
+    images = torch.rand(2, 3, 96, 96, generator=torch.Generator().manual_seed(1))
+    red = (images[:, 0] - 0.485) / 0.229  # worked out by hand for channel 0
+    with torch.no_grad():
+        body = model.head(model.backbone((images - model.image_mean) / model.image_std))
+        outputs = model(images)
+        default = small_model()(images)  # same weights (same seed), the [-1, 1] convention
+    assert torch.allclose(((images - model.image_mean) / model.image_std)[:, 0], red)
+    assert torch.equal(outputs[0], body["cls_logits"])
+    assert not torch.allclose(outputs[0], default[0])
+
+
+@pytest.mark.parametrize("mean, std", [((0.5, 0.5), (0.5, 0.5, 0.5)), ((0.5, 0.5, 0.5), (0.5, 0.0, 0.5))])
+def test_a_bad_convention_is_refused(mean, std):
+    with pytest.raises(ValueError, match="image_mean and image_std need 3 values"):
+        small_model(image_mean=mean, image_std=std)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from ssdlite.checkpoint import CheckpointError, save_checkpoint
-from ssdlite.config import Config, ModelConfig
+from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, Config, ModelConfig
 from ssdlite.model.build import build_model
 from ssdlite.model.transfer import init_from_checkpoint
 
@@ -115,6 +115,30 @@ def test_another_architecture_is_refused(tmp_path):
     target = build_target(tiny_config(width_mult=0.5))
     with pytest.raises(CheckpointError, match=r"source\.ckpt.*another architecture.*width_mult=0\.35"):
         init_from_checkpoint(target, TARGET_CLASSES, tmp_path / "source.ckpt")
+
+
+def test_a_checkpoint_of_another_input_convention_is_loaded_with_a_warning_naming_both(tmp_path, caplog):
+    save_source(tmp_path / "source.ckpt")  # the [-1, 1] default
+    imagenet = tiny_config()
+    imagenet.model.image_mean, imagenet.model.image_std = IMAGENET_MEAN, IMAGENET_STD
+    target = build_target(imagenet, SOURCE_CLASSES)
+    with caplog.at_level("WARNING", logger="ssdlite.model.transfer"):
+        report = init_from_checkpoint(target, SOURCE_CLASSES, tmp_path / "source.ckpt")
+    (record,) = caplog.records
+    assert "source.ckpt" in record.message and "[-1, 1]" in record.message and "ImageNet" in record.message
+    assert report.num_loaded == len(target.state_dict())  # the weights load all the same
+    assert target.image_std.flatten().tolist() == pytest.approx(IMAGENET_STD)  # the model keeps its own convention
+
+
+def test_the_same_input_convention_gives_no_warning(tmp_path, caplog):
+    save_source(tmp_path / "source.ckpt")
+    checkpoint = torch.load(tmp_path / "source.ckpt", weights_only=True)
+    for key in ("image_mean", "image_std"):  # a checkpoint from before the fields: [-1, 1]
+        del checkpoint["hyper_parameters"]["config"]["model"][key]
+    torch.save(checkpoint, tmp_path / "old.ckpt")
+    with caplog.at_level("WARNING", logger="ssdlite.model.transfer"):
+        init_from_checkpoint(build_target(tiny_config()), TARGET_CLASSES, tmp_path / "old.ckpt")
+    assert not caplog.records
 
 
 def test_a_file_that_is_not_an_ssdlite_checkpoint_is_refused(tmp_path):
