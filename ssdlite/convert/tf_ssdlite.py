@@ -221,6 +221,6 @@ def _copy(target: torch.Tensor, value: np.ndarray, name: str, path: str) -> None
 def _require(constants: dict[str, np.ndarray], name: str, path: str) -> np.ndarray:
     if name not in constants:
         raise TFGraphError(
-            f"{path}: no {name} in the graph: not a TF SSDLite-MobileNetV2 frozen graph; give one exported from ssdlite_mobilenet_v2"
+            f"{path}: no {name} in the graph: not a TF SSDLite-MobileNetV2 frozen graph; give an ssdlite_mobilenet_v2 one"
         )
     return constants[name]
