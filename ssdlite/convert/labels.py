@@ -56,7 +56,7 @@ def _label_map_names(path: Path, num_classes: int) -> tuple[str, ...]:
         raise LabelMapError(f"{path} has no `item {{ id: ... name: ... }}` entries; give a TF label map .pbtxt")
     if max(names) != num_classes or min(names) < 1:
         raise LabelMapError(
-            f"{path}: ids {min(names)}..{max(names)} but the model has {num_classes} classes (ids 1..{num_classes}); "
+            f"{path}: ids {min(names)}..{max(names)} but the graph has {num_classes} object classes (ids 1..{num_classes}); "
             "give the label map the graph was trained with"
         )
     return tuple(names.get(i, f"class_{i}") for i in range(1, num_classes + 1))
