@@ -109,7 +109,7 @@ def convert_tf_ssdlite(constants: dict[str, np.ndarray], path: str) -> tuple[SSD
                 depthwise, projection = block
                 _load_conv(depthwise[0], constants, f"BoxPredictor_{k}/{name}_depthwise", path)
                 _load_batch_norm(depthwise[1], constants, f"BoxPredictor_{k}/{name}_depthwise", path)
-                _load_conv(projection, constants, f"BoxPredictor_{k}/{name}", path, output_index)
+                _load_conv(projection, constants, f"BoxPredictor_{k}/{name}", path, output_index=output_index)
     return model.eval(), cfg
 
 
@@ -183,7 +183,7 @@ def _conv_norm_pairs(module: nn.Module) -> list[tuple[nn.Conv2d, nn.Module]]:
 
 
 def _load_conv(
-    conv: nn.Conv2d, constants: dict[str, np.ndarray], name: str, path: str, output_index: list[int] | None = None
+    conv: nn.Conv2d, constants: dict[str, np.ndarray], name: str, path: str, *, output_index: list[int] | None = None
 ) -> None:
     """TF weights HWIO (depthwise: H W I M) -> torch OIHW; `output_index` reorders the outputs within each anchor."""
     if f"{name}/depthwise_weights" in constants:

@@ -16,7 +16,7 @@ from ssdlite.assets import AssetError, package_file
 from ssdlite.checkpoint import load_checkpoint
 from ssdlite.config import ModelConfig
 from ssdlite.inference.predictor import Detector
-from ssdlite.model.build import build_anchors
+from ssdlite.model.build import build_anchor_generator
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tf_ssdlite"
 sys.path.insert(0, str(FIXTURES))
@@ -25,6 +25,7 @@ from tf_inputs import FOOTAGE, VTEST_FRAMES, checksum, read_frames, tf_network_i
 REFERENCE = dict(np.load(FIXTURES / "reference.npz"))
 TF_XYXY = [1, 0, 3, 2]  # TF's (ymin, xmin, ymax, xmax) / (ty, tx, th, tw) -> ours
 IMAGE_SIZE = 300
+TF_GRIDS = [(19, 19), (10, 10), (5, 5), (3, 3), (2, 2), (1, 1)]  # of TF's feature maps at 300x300 (its "SAME" padding)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +57,8 @@ def outputs(tf_ssdlite_checkpoint, frames) -> tuple[torch.nn.Module, list[tuple[
 
 def test_anchors_equal_tf():
     # TF's config writes 1/3 as 0.3333; the converter reads it from the graph.
-    anchors = build_anchors(ModelConfig(aspect_ratios=(1.0, 2.0, 0.5, 3.0, 0.3333))) / IMAGE_SIZE
+    generator = build_anchor_generator(ModelConfig(aspect_ratios=(1.0, 2.0, 0.5, 3.0, 0.3333)))
+    anchors = generator(TF_GRIDS, (IMAGE_SIZE, IMAGE_SIZE)) / IMAGE_SIZE
     torch.testing.assert_close(anchors, torch.from_numpy(REFERENCE["anchors"][:, TF_XYXY]), atol=1e-6, rtol=0)
 
 
