@@ -55,7 +55,7 @@ def test_converts_the_graph(tf_ssdlite_graph, tmp_path):
 
 @pytest.fixture(scope="module")
 def bad_graphs(tf_ssdlite_graph, tmp_path_factory) -> dict[str, Path]:
-    """Files that are no SSDLite graph: text, half a graph, five predictors, regular-convolution predictors."""
+    """Files that are no SSDLite graph: text, half a graph, five predictors, regular-convolution predictors, VALID padding."""
     from tensorboard.compat.proto.graph_pb2 import GraphDef
 
     folder = tmp_path_factory.mktemp("bad_graphs")
@@ -68,6 +68,10 @@ def bad_graphs(tf_ssdlite_graph, tmp_path_factory) -> dict[str, Path]:
         del graph_def.node[:]
         graph_def.node.extend(kept)
         graphs[name] = graph_def.SerializeToString()
+    graph_def = GraphDef()
+    graph_def.ParseFromString(data)
+    next(node for node in graph_def.node if node.op == "Conv2D").attr["padding"].s = b"VALID"
+    graphs["valid_padding.pb"] = graph_def.SerializeToString()
     for name, content in graphs.items():
         (folder / name).write_bytes(content)
     return {name: folder / name for name in graphs}
@@ -81,6 +85,7 @@ def bad_graphs(tf_ssdlite_graph, tmp_path_factory) -> dict[str, Path]:
         ("truncated.pb", "person", "not a complete TF GraphDef"),
         ("five_predictors.pb", "person", "predictors BoxPredictor_[0, 1, 2, 3, 4]"),
         ("regular_conv.pb", "person", "regular-convolution SSD"),
+        ("valid_padding.pb", "person", "convolutions padded ['SAME', 'VALID']"),
         ("graph", "person,car", "2 names but the graph has 1 object classes"),
     ],
 )

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from ssdlite.config import ModelConfig
-from ssdlite.convert.tf_graph import TFGraphError, graph_constants, read_graph_def
+from ssdlite.convert.tf_graph import GraphDef, TFGraphError, graph_constants, read_graph_def
 from ssdlite.model.build import build_anchor_generator, build_model
 from ssdlite.model.detector import SSDLite
 
@@ -41,12 +41,24 @@ def load_tf_ssdlite(path: str | Path) -> tuple[SSDLite, ModelConfig]:
         TFGraphError: the file is no frozen graph, or one of another architecture or batch-norm epsilon.
     """
     graph_def = read_graph_def(path)
+    check_ops(graph_def, str(path))
+    return convert_tf_ssdlite(graph_constants(graph_def), str(path))
+
+
+def check_ops(graph_def: GraphDef, path: str) -> None:
+    """What the weights alone do not tell: batch norm's epsilon, and convolutions padded "SAME" (as `TFSameConv2d`)."""
     epsilons = {round(node.attr["epsilon"].f, 6) for node in graph_def.node if node.op.startswith("FusedBatchNorm")}
     if epsilons - {TF_BN_EPSILON}:
         raise TFGraphError(
             f"{path}: batch norm epsilon {sorted(epsilons)}, where ours is {TF_BN_EPSILON}: not a TF SSDLite-MobileNetV2 graph"
         )
-    return convert_tf_ssdlite(graph_constants(graph_def), str(path))
+    convolutions = [node for node in graph_def.node if node.op in ("Conv2D", "DepthwiseConv2dNative")]
+    paddings = {node.attr["padding"].s.decode() for node in convolutions}
+    if paddings != {"SAME"}:
+        raise TFGraphError(
+            f"{path}: convolutions padded {sorted(paddings)} (use_explicit_padding?), where a converted model pads as "
+            "TF's SAME; give a graph exported with use_explicit_padding: false"
+        )
 
 
 def tf_model_config(constants: dict[str, np.ndarray], path: str) -> ModelConfig:

@@ -15,6 +15,8 @@ from torchvision.ops import box_iou, clip_boxes_to_image, nms
 from ssdlite.assets import AssetError, package_file
 from ssdlite.checkpoint import load_checkpoint
 from ssdlite.config import ModelConfig
+from ssdlite.convert.tf_graph import graph_constants, read_graph_def
+from ssdlite.convert.tf_ssdlite import convert_tf_ssdlite
 from ssdlite.inference.predictor import Detector
 from ssdlite.model.build import build_anchor_generator
 
@@ -121,3 +123,23 @@ def test_detector_finds_the_people(tf_ssdlite_checkpoint, frames):
     tf_boxes = torch.from_numpy(REFERENCE["det_boxes"][row][confident][:, TF_XYXY]) * torch.tensor([width, height] * 2)
     assert len(tf_boxes) >= 2 and set(detections.class_names) == {"person"}
     assert box_iou(tf_boxes, torch.from_numpy(detections.boxes)).max(dim=1).values.min() > 0.7
+
+
+def test_many_classes_keep_their_columns(tf_ssdlite_graph):
+    """A 91-class graph (TF's COCO layout, anchor-major channels) made from the person graph by repeating
+    its two class columns: class c of the converted model scores as column c % 2 of the person model."""
+    constants = graph_constants(read_graph_def(tf_ssdlite_graph))
+    person, _ = convert_tf_ssdlite(constants, "person.pb")
+    num_classes = 91
+    for k in range(len(person.head.classification_head.module_list)):
+        for leaf in ("weights", "biases"):
+            name = f"BoxPredictor_{k}/ClassPredictor/{leaf}"
+            columns = constants[name].reshape(*constants[name].shape[:-1], -1, 2)  # (..., anchors, 2)
+            constants[name] = columns[..., np.arange(num_classes) % 2].reshape(*columns.shape[:-2], -1)
+    coco, config = convert_tf_ssdlite(constants, "coco.pb")
+    assert coco.num_classes == num_classes and config.cls_loss == "focal"
+    images = torch.rand(1, 3, *coco.image_size) * 2 - 1
+    with torch.no_grad():
+        (person_logits, person_boxes), (coco_logits, coco_boxes) = person(images), coco(images)
+    torch.testing.assert_close(coco_logits, person_logits[..., np.arange(num_classes) % 2])
+    torch.testing.assert_close(coco_boxes, person_boxes)
