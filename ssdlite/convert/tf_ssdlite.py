@@ -62,8 +62,9 @@ def check_ops(graph_def: GraphDef, path: str) -> None:
 
 
 def tf_model_config(constants: dict[str, np.ndarray], path: str) -> ModelConfig:
-    """The `ModelConfig` of the graph: input size, width and extra depths read from it, TF's padding,
-    sigmoid scores and NMS IoU; anchors as TF's `ssdlite_mobilenet_v2_coco.config` (our defaults)."""
+    """The `ModelConfig` of the graph: input size, width, extra depths, aspect ratios and NMS IoU read
+    from it, TF's padding and sigmoid scores; anchor scales as TF's `ssdlite_mobilenet_v2_coco.config`
+    (our defaults; the anchor test checks them against the graph's anchors)."""
     resize = constants.get("Preprocessor/map/while/ResizeImage/stack")
     image_size = tuple(int(v) for v in resize) if resize is not None and resize.shape == (2,) else (300, 300)
     stem = _require(constants, MOBILENET + "Conv/weights", path)
