@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ssdlite.config import ModelConfig
+from ssdlite.config import TF_MEAN, TF_STD, ModelConfig
 from ssdlite.convert.tf_graph import GraphDef, TFGraphError, graph_constants, read_graph_def
 from ssdlite.model.build import build_anchor_generator, build_model
 from ssdlite.model.detector import SSDLite
@@ -81,6 +81,8 @@ def tf_model_config(constants: dict[str, np.ndarray], path: str) -> ModelConfig:
         extra_channels=extra_channels,
         aspect_ratios=aspect_ratios,
         conv_padding="tf_same",
+        image_mean=TF_MEAN,  # the graph's preprocessing: x * 2/255 - 1
+        image_std=TF_STD,
         cls_loss="focal",
         nms_iou_threshold=nms_iou[0] if nms_iou else 0.6,
     )

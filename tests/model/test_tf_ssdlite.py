@@ -51,7 +51,9 @@ def frames() -> list[tuple[int, np.ndarray]]:
 def outputs(tf_ssdlite_checkpoint, frames) -> tuple[torch.nn.Module, list[tuple[int, torch.Tensor, torch.Tensor]]]:
     """The converted model and its raw outputs on TF's exact network input of each frame."""
     model, _, _ = load_checkpoint(tf_ssdlite_checkpoint)
-    images = torch.stack([torch.from_numpy(tf_network_input(image, model.image_size)).permute(2, 0, 1) for _, image in frames])
+    # TF's [-1, 1] network input mapped back to [0, 1]: the model applies image_mean / image_std (0.5) itself
+    tf_inputs = [torch.from_numpy(tf_network_input(image, model.image_size)).permute(2, 0, 1) for _, image in frames]
+    images = (torch.stack(tf_inputs) + 1) / 2
     with torch.no_grad():
         cls_logits, bbox_regression = model(images)
     return model, [(row, cls_logits[i], bbox_regression[i]) for i, (row, _) in enumerate(frames)]
@@ -138,7 +140,7 @@ def test_many_classes_keep_their_columns(tf_ssdlite_graph):
             constants[name] = columns[..., np.arange(num_classes) % 2].reshape(*columns.shape[:-2], -1)
     coco, config = convert_tf_ssdlite(constants, "coco.pb")
     assert coco.num_classes == num_classes and config.cls_loss == "focal"
-    images = torch.rand(1, 3, *coco.image_size) * 2 - 1
+    images = torch.rand(1, 3, *coco.image_size)
     with torch.no_grad():
         (person_logits, person_boxes), (coco_logits, coco_boxes) = person(images), coco(images)
     torch.testing.assert_close(coco_logits, person_logits[..., np.arange(num_classes) % 2])
