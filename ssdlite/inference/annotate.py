@@ -9,7 +9,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ssdlite.inference.draw import colour_of, draw_boxes
-from ssdlite.inference.inputs import expand_source, read_rgb
+from ssdlite.data.image_file import UnreadableImageError, read_image
+from ssdlite.inference.inputs import expand_source
 from ssdlite.inference.predictor import Detections, Detector
 from ssdlite.video import open_video_writer, read_video
 
@@ -30,7 +31,7 @@ def is_video(source: str | Path) -> bool:
 
 def infer_images(detector: Detector, source: str | Path, out_dir: Path, **predict_args) -> int:
     """Annotated copies of every image of a path, folder or glob in `out_dir`, plus
-    `detections.jsonl` (one record per image). Unreadable files are reported and skipped.
+    `detections.jsonl` (one record per image). Unreadable or damaged files are reported and skipped.
 
     Returns:
         The number of images written.
@@ -40,9 +41,10 @@ def infer_images(detector: Detector, source: str | Path, out_dir: Path, **predic
     written = 0
     with open(out_dir / "detections.jsonl", "w") as records, tqdm(paths, unit="img") as progress:
         for path in progress:
-            image = read_rgb(path)
-            if image is None:
-                log.warning("skipping unreadable image %s", path)
+            try:
+                image = read_image(path)
+            except UnreadableImageError as error:
+                log.warning("skipping unreadable image %s", error)
                 continue
             (detections,) = detector.predict(image, **predict_args)
             detections.source = str(path)
