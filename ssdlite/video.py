@@ -56,7 +56,8 @@ class FrameTally:
         if self.unreadable:
             more = ", ..." if len(self.unreadable) > EXAMPLES else ""
             numbers = ", ".join(map(str, self.unreadable[:EXAMPLES]))
-            parts.append(f"{len(self.unreadable)} frames could not be decoded and were passed over ({numbers}{more})")
+            count = f"{len(self.unreadable)} frame{'s' if len(self.unreadable) > 1 else ''}"
+            parts.append(f"passed over {count} that failed to decode ({numbers}{more})")
         if not parts:
             return None
         expected = f"{self.expected} frames (its header's count)" if self.expected else "frames"

@@ -62,6 +62,7 @@ def damage_two_images(annotations: Path) -> None:
     """Image 1 of a `write_coco` set becomes a truncated JPEG (1.jpg), image 2 a PNG with a broken chunk."""
     images = annotations.parent / "images"
     write_truncated_jpeg(images / "1.jpg")
+    (images / "1.png").unlink()
     break_png_chunk(images / "2.png")
     data = json.loads(annotations.read_text())
     data["images"][0]["file_name"] = "1.jpg"

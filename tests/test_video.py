@@ -132,7 +132,9 @@ def test_a_video_cut_short_is_read_as_far_as_it_goes_and_said_so(tmp_path, caplo
     assert warnings == [
         f"{tmp_path / 'cut.mp4'}: read {num_read} of 48 frames (its header's count); reading stopped at frame "
         f"{tally.stopped_at}: the file is cut short or damaged from there"
-        + (f"; {len(tally.unreadable)} frames could not be decoded and were passed over ({', '.join(map(str, tally.unreadable))})" if tally.unreadable else "")
+        + (f"; passed over {len(tally.unreadable)} frame" if tally.unreadable else "")
+        + ("s" if len(tally.unreadable) > 1 else "")
+        + (f" that failed to decode ({', '.join(map(str, tally.unreadable))})" if tally.unreadable else "")
         + "; re-copy the original file for all of it"
     ]
 
@@ -162,7 +164,7 @@ def test_frames_that_fail_to_decode_mid_clip_are_passed_over_and_said(tmp_path, 
         greys = [round(frame.mean() / 20) for frame in opened.frames]  # frame i is grey 20 i (mp4v: about)
     assert greys == [0, 1, 2, 5, 6, 8, 9]
     assert opened.tally.summary() == {"frames_read": 7, "frames_expected": 10, "stopped_at_frame": None, "unreadable_frames": [3, 4, 7]}
-    assert f"{tmp_path / 'clip.mp4'}: read 7 of 10 frames (its header's count); 3 frames could not be decoded" in caplog.text
+    assert f"{tmp_path / 'clip.mp4'}: read 7 of 10 frames (its header's count); passed over 3 frames that failed to decode (3, 4, 7)" in caplog.text
 
 
 def test_a_clip_that_stops_decoding_gives_up_after_a_bounded_number_of_tries(tmp_path, monkeypatch):

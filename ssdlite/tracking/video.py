@@ -39,9 +39,8 @@ def track_video(
         predict_args: for `Detector.predict`.
 
     Returns:
-        {"source", "frames", "fps", "fps_assumed", "every", "tracks", `FrameTally.summary`'s "frames_read",
-        "frames_expected", "stopped_at_frame", "unreadable_frames" (a file cut short or damaged is
-        tracked as far as it decodes, and said so in one line), and with a line "count_line", "counts"}.
+        {"source", "frames", "fps", "fps_assumed", "every", "tracks", `FrameTally.summary`'s counts (a file cut
+        short or damaged is tracked as far as it decodes, and said so), and with a line "count_line", "counts"}.
 
     Raises:
         ValueError: the video cannot be read or has no frames; the line lies outside the frame.

@@ -2,6 +2,8 @@ import json
 import logging
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 import torch
 from coco_files import ann, coco_dataset, damage_two_images, write_coco
@@ -120,6 +122,18 @@ def test_too_many_unreadable_images_stop_loading(tmp_path):
         (tmp_path / "images" / name).write_bytes(b"")
     with pytest.raises(DatasetError, match="2 unreadable images .*raise data.max_bad_image_fraction"):
         ds[0]
+
+
+def test_healthy_images_give_the_tensors_cv2_imread_gives(tmp_path):
+    path = write_coco(tmp_path, [], num_images=2)
+    noise = np.random.default_rng(0).integers(0, 256, (80, 100, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "images" / "1.png"), noise)
+    (tmp_path / "images" / "2.png").write_bytes(cv2.imencode(".jpg", noise)[1].tobytes())  # JPEG data, read by content
+    ds = coco_dataset(tmp_path / "images", path)
+    for index, name in enumerate(("1.png", "2.png")):
+        bgr = cv2.imread(str(tmp_path / "images" / name), cv2.IMREAD_COLOR)
+        expected = torch.from_numpy(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)).permute(2, 0, 1)
+        assert torch.equal(ds[index][0], expected)
 
 
 def test_a_truncated_jpeg_and_a_broken_png_are_skipped_named_and_counted(tmp_path, caplog):
