@@ -102,3 +102,14 @@ def test_a_video_cut_short_is_read_as_far_as_it_goes_and_said(checkpoint, cut_cl
     assert len(lines) == 1 and f"read {read} of 48 frames (its header's count); reading stopped at frame {stopped}" in lines[0]
     records = (out / ("detections.jsonl" if tool == "infer.py" else "tracks.jsonl")).read_text().splitlines()
     assert len(records) == read
+
+
+def test_browse_dataset_lists_damaged_images_with_their_ids(damaged_set, tmp_path):
+    images = tmp_path / "images"
+    result = run("browse_dataset.py", "configs/synthetic_driving.py", "--out", str(tmp_path / "out"), "--num", "2", "--set",
+                 "data.synthetic=False", f"data.train_images={images}", f"data.train_annotations={damaged_set}",
+                 "data.classes=('person','car')", "data.max_bad_image_fraction=0.5")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "2 of 4 images cannot be used (training and evaluation skip them); repair or remove them:" in result.stdout
+    assert f"  image id 1: {images / '1.jpg'}: damaged JPEG: image file is truncated" in result.stdout
+    assert f"  image id 2: {images / '2.png'}: broken PNG file" in result.stdout

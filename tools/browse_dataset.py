@@ -29,14 +29,14 @@ def main() -> None:
     try:
         config = apply_overrides(load_config(args.config), args.set)
         dataset = build_dataset(config.data, args.split, config.model.image_size)
+        print(box_statistics(dataset))
+        if not args.no_image_check:  # before the samples, which stop at data.max_bad_image_fraction
+            print_damaged(damaged_images(dataset, config.data.num_workers), len(dataset))
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         for index in range(min(args.num, len(dataset))):
             image, target = dataset[index]
             cv2.imwrite(str(out / f"{target['image_id']}.jpg"), draw_sample(image, target, dataset.class_names))
-        print(box_statistics(dataset))
-        if not args.no_image_check:
-            print_damaged(damaged_images(dataset, config.data.num_workers), len(dataset))
     except (ConfigError, DatasetError) as error:
         sys.exit(f"error: {error}")
     print(f"wrote {min(args.num, len(dataset))} {args.split} samples (after augmentation) to {out}")
@@ -44,9 +44,9 @@ def main() -> None:
 
 def print_damaged(damaged: list[tuple[int, str, str]], num_images: int) -> None:
     if not damaged:
-        print(f"\nall {num_images} images decode in full")
+        print(f"all {num_images} images decode in full")
         return
-    print(f"\n{len(damaged)} of {num_images} images cannot be used (training and evaluation skip them); repair or remove them:")
+    print(f"{len(damaged)} of {num_images} images cannot be used (training and evaluation skip them); repair or remove them:")
     for image_id, path, reason in damaged:
         print(f"  image id {image_id}: {path}: {reason}")
 
