@@ -54,7 +54,8 @@ def assert_named(stderr: str, images: Path) -> None:
 
 def test_train_skips_names_and_counts_damaged_images_and_ends_normally(damaged_set, tmp_path):
     images = tmp_path / "images"
-    settings = [f"data.{split}_{kind}={path}" for split in ("train", "val") for kind, path in (("images", images), ("annotations", damaged_set))]
+    settings = [f"data.{split}_images={images}" for split in ("train", "val")]
+    settings += [f"data.{split}_annotations={damaged_set}" for split in ("train", "val")]
     result = run("train.py", "configs/synthetic_driving.py", "--work-dir", str(tmp_path / "run"), "--set", "data.synthetic=False",
                  "data.num_workers=0", "data.classes=('person','car')", "data.batch_size=2", "data.max_bad_image_fraction=0.5",
                  "model.image_size=(96,160)", "model.width_mult=0.35", "train.max_epochs=1", "train.eval_every_n_epochs=1",
@@ -62,8 +63,9 @@ def test_train_skips_names_and_counts_damaged_images_and_ends_normally(damaged_s
     assert result.returncode == 0, result.stderr
     assert_named(result.stderr, images)
     assert json.loads((tmp_path / "run" / "final_metrics.json").read_text())["val/num_images_skipped"] == 2
-    too_many = run("train.py", "configs/synthetic_driving.py", "--work-dir", str(tmp_path / "run2"), "--set", "data.synthetic=False",
-                   "data.num_workers=0", "data.classes=('person','car')", "data.max_bad_image_fraction=0.25", *settings)  # fmt: skip
+    too_many = run("train.py", "configs/synthetic_driving.py", "--work-dir", str(tmp_path / "run2"), "--set",
+                   "data.synthetic=False", "data.num_workers=0", "data.classes=('person','car')",
+                   "data.max_bad_image_fraction=0.25", *settings)  # fmt: skip
     assert too_many.returncode != 0 and "Traceback" not in too_many.stderr
     assert "error: 2 unreadable images" in too_many.stderr and "raise data.max_bad_image_fraction" in too_many.stderr
 

@@ -36,9 +36,10 @@ def main(argv: list[str] | None = None) -> None:
     print(summary_table(evaluation.metrics))
     skipped = evaluation.skipped_image_ids
     if skipped:
+        more = ", ..." if len(skipped) > 5 else ""
         print(
             f"scored {evaluation.num_images} of {len(dataset)} images: skipped {len(skipped)} unreadable or damaged "
-            f"(image ids {skipped[:5]}{', ...' if len(skipped) > 5 else ''}; each named above), so this is not the full split's score"
+            f"(image ids {skipped[:5]}{more}; each named above), so this is not the full split's score"
         )
     out = Path(args.out) if args.out else Path(args.checkpoint).parent
     out.mkdir(parents=True, exist_ok=True)

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ssdlite.inference.draw import colour_of, draw_boxes
 from ssdlite.data.image_file import UnreadableImageError, read_image
+from ssdlite.inference.draw import colour_of, draw_boxes
 from ssdlite.inference.inputs import expand_source
 from ssdlite.inference.predictor import Detections, Detector
 from ssdlite.video import open_video_writer, read_video
