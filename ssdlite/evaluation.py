@@ -9,7 +9,7 @@ results format: contiguous label k -> category id, and xyxy boxes -> xywh.
 import contextlib
 import io
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -61,6 +61,7 @@ class CocoEvaluation:
     results: list[dict]  # COCO results entries, each image once
     num_images: int  # images scored, each once
     cocoeval: COCOeval | None  # precision / recall arrays; None when there was nothing to score
+    skipped_image_ids: list[int] = field(default_factory=list)  # expected but never scored (unreadable, damaged)
 
 
 class CocoEvaluator:
@@ -73,10 +74,19 @@ class CocoEvaluator:
         coco_gt: the ground truth.
         label_to_category_id: contiguous label k (1..K) -> COCO category id.
         class_names: the names of labels 1..K, for the per-class entries.
+        expected_image_ids: the images to be scored; those never added are reported as skipped
+            (a dataset skips an unreadable image, and the score is then over fewer images).
     """
 
-    def __init__(self, coco_gt: COCO, label_to_category_id: Mapping[int, int], class_names: Sequence[str]):
+    def __init__(
+        self,
+        coco_gt: COCO,
+        label_to_category_id: Mapping[int, int],
+        class_names: Sequence[str],
+        expected_image_ids: Sequence[int] = (),
+    ):
         self.coco_gt = coco_gt
+        self.expected_image_ids = [int(i) for i in expected_image_ids]
         self.label_to_category_id = dict(label_to_category_id)
         self.class_names = tuple(class_names)
         if sorted(self.label_to_category_id) != list(range(1, len(self.class_names) + 1)):
@@ -88,7 +98,7 @@ class CocoEvaluator:
     @classmethod
     def for_dataset(cls, dataset: CocoDetection) -> "CocoEvaluator":
         """An evaluator of `dataset`'s images, in its label space."""
-        return cls(dataset.coco, dataset.label_to_category_id, dataset.class_names)
+        return cls(dataset.coco, dataset.label_to_category_id, dataset.class_names, dataset.image_ids)
 
     def reset(self) -> None:
         self.per_image = []
@@ -114,7 +124,8 @@ class CocoEvaluator:
         results, ids = merge_images(gather_from_ranks(self.per_image))
         category_ids = [self.label_to_category_id[label] for label in range(1, len(self.class_names) + 1)]
         metrics, cocoeval = evaluate_coco(self.coco_gt, results, ids, category_ids, self.class_names)
-        return CocoEvaluation(metrics, results, len(ids), cocoeval)
+        skipped = sorted(set(self.expected_image_ids) - set(ids))
+        return CocoEvaluation(metrics, results, len(ids), cocoeval, skipped)
 
 
 def gather_from_ranks(items: list) -> list:

@@ -7,7 +7,7 @@ desktop players but not in browsers or notebooks.
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,6 +22,46 @@ except ImportError:  # the optional `video` extra
 log = logging.getLogger(__name__)
 
 ASSUMED_FPS = 25.0  # for videos whose frame rate is unknown
+# Frames in a row that fail to decode before reading gives up: FFmpeg often decodes again after
+# a damaged stretch, and a file cut short fails at once; one second at 25 fps.
+MAX_FAILED_READS = 25
+EXAMPLES = 5  # frame numbers quoted
+
+
+@dataclass
+class FrameTally:
+    """How reading a video's frames went, filled in as they are iterated. Frames are numbered from 0
+    by read attempts: a frame that fails to decode keeps its number."""
+
+    expected: int | None  # the frame count the header gives; None when it gives none
+    read: int = 0
+    unreadable: list[int] = field(default_factory=list)  # failed to decode, passed over, and frames followed
+    stopped_at: int | None = None  # the first frame not read when reading ended before `expected`
+    last: int = -1  # the number of the latest frame read
+
+    def summary(self) -> dict:
+        """The counts for a summary file: frames_read, frames_expected, stopped_at_frame, unreadable_frames."""
+        return {
+            "frames_read": self.read,
+            "frames_expected": self.expected,
+            "stopped_at_frame": self.stopped_at,
+            "unreadable_frames": self.unreadable,
+        }
+
+    def problem(self, path: Path) -> str | None:
+        """One line saying what was not read, or None when every frame was."""
+        parts = []
+        if self.stopped_at is not None:
+            parts.append(f"reading stopped at frame {self.stopped_at}: the file is cut short or damaged from there")
+        if self.unreadable:
+            more = ", ..." if len(self.unreadable) > EXAMPLES else ""
+            numbers = ", ".join(map(str, self.unreadable[:EXAMPLES]))
+            count = f"{len(self.unreadable)} frame{'s' if len(self.unreadable) > 1 else ''}"
+            parts.append(f"passed over {count} that failed to decode ({numbers}{more})")
+        if not parts:
+            return None
+        expected = f"{self.expected} frames (its header's count)" if self.expected else "frames"
+        return f"{path}: read {self.read} of {expected}; " + "; ".join(parts) + "; re-copy the original file for all of it"
 
 
 @dataclass
@@ -29,11 +69,12 @@ class Video:
     """An opened video: its frames (BGR uint8 HxWx3, read as they are iterated) and what it says about itself."""
 
     path: Path
-    frames: Iterator[np.ndarray]
+    frames: Iterator[np.ndarray]  # logs one line at the end when frames were missing (see `tally`)
     fps: float
     fps_known: bool  # False: the file gives no frame rate and `fps` is ASSUMED_FPS
     image_size: tuple[int, int]  # (height, width)
     num_frames: int | None  # as the container says; None when it does not
+    tally: FrameTally  # frames read so far, and those that were not
 
 
 def read_video(path: str | Path) -> Video:
@@ -56,18 +97,33 @@ def read_video(path: str | Path) -> Video:
     fps_known = bool(np.isfinite(fps) and fps > 0)
     if not fps_known:
         log.warning("%s does not give its frame rate: assuming %g fps", path, ASSUMED_FPS)
-    num_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-    return Video(path, _frames(capture, first), fps if fps_known else ASSUMED_FPS, fps_known, first.shape[:2], num_frames or None)
+    num_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    tally = FrameTally(num_frames)
+    frames = _frames(capture, first, tally, path)
+    return Video(path, frames, fps if fps_known else ASSUMED_FPS, fps_known, first.shape[:2], num_frames, tally)
 
 
-def _frames(capture: cv2.VideoCapture, first: np.ndarray) -> Iterator[np.ndarray]:
-    yield first
+def _frames(capture: cv2.VideoCapture, first: np.ndarray, tally: FrameTally, path: Path) -> Iterator[np.ndarray]:
+    """The frames, counted in `tally`; past a frame that fails to decode while more are expected."""
+    number, failed = 0, []  # failed: the frames since the latest one read
+    frame = first
     while True:
+        if frame is not None:
+            tally.unreadable += failed
+            tally.read, tally.last, failed = tally.read + 1, number, []
+            yield frame
+        else:
+            failed.append(number)
+            if len(failed) == MAX_FAILED_READS or (tally.expected is not None and number + 1 >= tally.expected):
+                break
         ok, frame = capture.read()
-        if not ok:
-            capture.release()
-            return
-        yield frame
+        frame, number = frame if ok else None, number + 1
+    capture.release()
+    if tally.expected is not None and failed[0] < tally.expected:
+        tally.stopped_at = failed[0]
+    problem = tally.problem(path)
+    if problem:
+        log.warning(problem)
 
 
 H264 = "h264"  # FFmpeg picks its H.264 encoder (libx264 in PyAV's wheels)

@@ -42,3 +42,28 @@ def coco_dataset(images_dir: Path, annotation_file: Path, category_map: dict | N
     return CocoDetection(
         images_dir, annotation_file, None, cfg.classes, cfg.keep_empty_images, cfg.max_bad_image_fraction, category_map
     )
+
+
+def write_truncated_jpeg(path: Path, keep: float = 1 / 3) -> None:
+    """A 100x80 noise JPEG cut to `keep` of its bytes: OpenCV decodes the rest as grey."""
+    noise = np.random.default_rng(0).integers(0, 256, (80, 100, 3), dtype=np.uint8)
+    data = cv2.imencode(".jpg", noise, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+
+
+def break_png_chunk(path: Path) -> None:
+    """Change a byte of a PNG's first IDAT chunk, so the chunk's CRC no longer matches."""
+    data = bytearray(path.read_bytes())
+    data[data.index(b"IDAT") + 8] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def damage_two_images(annotations: Path) -> None:
+    """Image 1 of a `write_coco` set becomes a truncated JPEG (1.jpg), image 2 a PNG with a broken chunk."""
+    images = annotations.parent / "images"
+    write_truncated_jpeg(images / "1.jpg")
+    (images / "1.png").unlink()
+    break_png_chunk(images / "2.png")
+    data = json.loads(annotations.read_text())
+    data["images"][0]["file_name"] = "1.jpg"
+    annotations.write_text(json.dumps(data))

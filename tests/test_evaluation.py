@@ -144,6 +144,16 @@ def test_evaluator_counts_an_image_sent_twice_once():
     assert evaluation.num_images == 2 and [r["image_id"] for r in evaluation.results] == [5, 6]
 
 
+def test_evaluator_reports_the_expected_images_never_scored():
+    coco = make_ground_truth()
+    evaluator = CocoEvaluator(coco, LABEL_TO_CATEGORY_ID, CLASS_NAMES, expected_image_ids=range(1, 21))
+    detections = as_detections(noisy_detections(coco), list(range(1, 21)))
+    evaluator.update(detections[:6] + detections[7:19], [*range(1, 7), *range(8, 20)])  # 7 and 20 unreadable
+    evaluation = evaluator.compute()
+    assert evaluation.num_images == 18 and evaluation.skipped_image_ids == [7, 20]
+    assert CocoEvaluator(coco, LABEL_TO_CATEGORY_ID, CLASS_NAMES).compute().skipped_image_ids == []  # none expected
+
+
 def test_evaluator_needs_a_category_for_every_label():
     with pytest.raises(ValueError, match="category id for each label"):
         CocoEvaluator(make_ground_truth(), {1: 1, 3: 8}, CLASS_NAMES)

@@ -1,3 +1,4 @@
+import json
 import logging
 from fractions import Fraction
 
@@ -91,9 +92,105 @@ def test_infer_video_writes_h264_with_the_input_frames_size_and_rate(tmp_path):
     for frame in frames(9, 160, 96):
         writer.write(frame)
     writer.release()
-    out = infer_video(NoDetections(), source, tmp_path / "out")
-    codec, decoded, rate = decode(out)
+    summary = infer_video(NoDetections(), source, tmp_path / "out")
+    codec, decoded, rate = decode(summary["output"])
     assert codec == "h264" and len(decoded) == 9 and decoded[0].shape == (96, 160, 3) and rate == 7
+    assert summary | {"output": None} == {
+        "source": str(source),
+        "output": None,
+        "fps": 7,
+        "every": 1,
+        "frames_read": 9,
+        "frames_expected": 9,
+        "stopped_at_frame": None,
+        "unreadable_frames": [],
+    }
+    assert json.loads((tmp_path / "out" / "summary.json").read_text()) == summary
+
+
+def write_h264(path, num_frames: int) -> None:
+    """An MP4 as our writer makes it (index at the front), frames of random noise so each is many bytes."""
+    writer = open_video_writer(path, 10, (64, 48))
+    rng = np.random.default_rng(0)
+    for _ in range(num_frames):
+        writer.write(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8))
+    writer.release()
+
+
+def test_a_video_cut_short_is_read_as_far_as_it_goes_and_said_so(tmp_path, caplog):
+    write_h264(tmp_path / "full.mp4", 48)
+    data = (tmp_path / "full.mp4").read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(data[: int(len(data) * 0.6)])
+    with caplog.at_level(logging.WARNING):
+        opened = read_video(tmp_path / "cut.mp4")
+        num_read = len(list(opened.frames))
+    tally = opened.tally
+    assert opened.num_frames == tally.expected == 48 and 20 <= num_read == tally.read < 40
+    assert tally.stopped_at is not None and tally.read <= tally.stopped_at <= tally.read + len(tally.unreadable)
+    assert tally.last == tally.stopped_at - 1
+    warnings = [r.getMessage() for r in caplog.records if r.name == "ssdlite.video"]
+    assert warnings == [
+        f"{tmp_path / 'cut.mp4'}: read {num_read} of 48 frames (its header's count); reading stopped at frame "
+        f"{tally.stopped_at}: the file is cut short or damaged from there"
+        + (f"; passed over {len(tally.unreadable)} frame" if tally.unreadable else "")
+        + ("s" if len(tally.unreadable) > 1 else "")
+        + (f" that failed to decode ({', '.join(map(str, tally.unreadable))})" if tally.unreadable else "")
+        + "; re-copy the original file for all of it"
+    ]
+
+
+class FailingFrames:
+    """cv2.VideoCapture whose reads of the given frames (numbered from 0) fail."""
+
+    open_capture = cv2.VideoCapture  # the real one, before a test patches it
+
+    def __init__(self, path, failing: set[int]):
+        self.capture, self.failing, self.number = self.open_capture(path), failing, 0
+
+    def read(self):
+        ok, frame = self.capture.read()
+        self.number += 1
+        return (False, None) if self.number - 1 in self.failing else (ok, frame)
+
+    def __getattr__(self, name):
+        return getattr(self.capture, name)
+
+
+def test_frames_that_fail_to_decode_mid_clip_are_passed_over_and_said(tmp_path, monkeypatch, caplog):
+    write_frames(tmp_path / "clip.mp4", 10)
+    monkeypatch.setattr(video.cv2, "VideoCapture", lambda path: FailingFrames(path, {3, 4, 7}))
+    with caplog.at_level(logging.WARNING):
+        opened = read_video(tmp_path / "clip.mp4")
+        greys = [round(frame.mean() / 20) for frame in opened.frames]  # frame i is grey 20 i (mp4v: about)
+    assert greys == [0, 1, 2, 5, 6, 8, 9]
+    assert opened.tally.summary() == {
+        "frames_read": 7,
+        "frames_expected": 10,
+        "stopped_at_frame": None,
+        "unreadable_frames": [3, 4, 7],
+    }
+    said = (
+        f"{tmp_path / 'clip.mp4'}: read 7 of 10 frames (its header's count); passed over 3 frames that failed to decode (3, 4, 7)"
+    )
+    assert said in caplog.text
+
+
+def test_a_clip_that_stops_decoding_gives_up_after_a_bounded_number_of_tries(tmp_path, monkeypatch):
+    write_frames(tmp_path / "clip.mp4", 12)
+    monkeypatch.setattr(video.cv2, "VideoCapture", lambda path: FailingFrames(path, {5, 6, 7, 9, 10, 11}))
+    monkeypatch.setattr(video, "MAX_FAILED_READS", 3)
+    opened = read_video(tmp_path / "clip.mp4")
+    assert len(list(opened.frames)) == 5  # frame 8 is not tried: three failures in a row end the reading
+    assert opened.tally.summary() == {"frames_read": 5, "frames_expected": 12, "stopped_at_frame": 5, "unreadable_frames": []}
+
+
+def test_a_healthy_clip_reads_every_frame_without_a_warning(tmp_path, caplog):
+    write_frames(tmp_path / "clip.mp4", 12)
+    with caplog.at_level(logging.WARNING):
+        opened = read_video(tmp_path / "clip.mp4")
+        assert len(list(opened.frames)) == 12
+    assert opened.tally.summary() == {"frames_read": 12, "frames_expected": 12, "stopped_at_frame": None, "unreadable_frames": []}
+    assert not caplog.records
 
 
 def write_frames(path, num_frames: int, fourcc: str = "mp4v", fps: float = 10) -> None:

@@ -34,9 +34,17 @@ def main(argv: list[str] | None = None) -> None:
     except (CheckpointError, ConfigError, DatasetError) as error:
         sys.exit(f"error: {' '.join(str(error).split())}")  # one line, though torch.load's reasons span several
     print(summary_table(evaluation.metrics))
+    skipped = evaluation.skipped_image_ids
+    if skipped:
+        more = ", ..." if len(skipped) > 5 else ""
+        print(
+            f"scored {evaluation.num_images} of {len(dataset)} images: skipped {len(skipped)} unreadable or damaged "
+            f"(image ids {skipped[:5]}{more}; each named above), so this is not the full split's score"
+        )
     out = Path(args.out) if args.out else Path(args.checkpoint).parent
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(evaluation.metrics, indent=2))
+    counts = {"num_images": evaluation.num_images, "num_images_skipped": len(skipped), "skipped_image_ids": skipped}
+    (out / "metrics.json").write_text(json.dumps(evaluation.metrics | counts, indent=2))
     (out / "detections.json").write_text(json.dumps(evaluation.results))
     print(f"wrote {out / 'metrics.json'} and {out / 'detections.json'} (COCO results format)")
 

@@ -17,7 +17,6 @@ from ssdlite.checkpoint import CheckpointError
 from ssdlite.inference import Detector
 from ssdlite.inference.annotate import infer_images, infer_video, is_video
 from ssdlite.inference.predictor import leave_the_cores_to_the_runtime
-from ssdlite.video import read_video
 
 
 def main() -> None:
@@ -39,9 +38,9 @@ def main() -> None:
         out = Path(args.out)
         start = time.perf_counter()
         if is_video(args.source):
-            path = infer_video(detector, args.source, out, args.every, **predict_args)
-            count, unit = read_video(path).num_frames, "frames"
-            print(f"wrote {path} and {out / 'detections.jsonl'}")
+            summary = infer_video(detector, args.source, out, args.every, **predict_args)
+            count, unit = summary["frames_read"], "frames"
+            print(f"wrote {summary['output']}, {out / 'detections.jsonl'} and {out / 'summary.json'}")
         else:
             count, unit = infer_images(detector, args.source, out, **predict_args), "images"
             print(f"wrote {count} annotated images and {out / 'detections.jsonl'} to {out}")

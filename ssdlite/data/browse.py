@@ -1,10 +1,12 @@
-"""Looking at a dataset: box counts and sizes per class."""
+"""Looking at a dataset: box counts and sizes per class, and the images that cannot be used."""
 
 from collections import Counter
 
 import numpy as np
+from torch.utils.data import DataLoader, Dataset
 
-from ssdlite.data.coco import CocoDetection
+from ssdlite.data.coco import CocoDetection, ImageRecord
+from ssdlite.data.image_file import UnreadableImageError, read_image
 
 # COCO size ranges: box area in original pixels below 32^2 is small, from 96^2 on large.
 SIZE_RANGES = ("small", "medium", "large")
@@ -54,3 +56,26 @@ def _size_table(sizes: dict[int, list[tuple[float, float]]], class_names: tuple[
         cells = [f"{share:.0%}" if boxes else "-" for share in shares]
         lines.append(f"{name:<14}{len(boxes):>7}" + "".join(f"{cell:>8}" for cell in cells))
     return lines
+
+
+def damaged_images(dataset: CocoDetection, num_workers: int = 0) -> list[tuple[int, str, str]]:
+    """(image id, path, reason) of every image of the split that training would skip: unreadable,
+    or damaged (see `read_image`). Each image is decoded once, in `num_workers` processes."""
+    loader = DataLoader(_ImageCheck(dataset.records), batch_size=None, num_workers=num_workers)
+    return [found for found in loader if found is not None]
+
+
+class _ImageCheck(Dataset):
+    def __init__(self, records: list[ImageRecord]):
+        self.records = records
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> tuple[int, str, str] | None:
+        record = self.records[index]
+        try:
+            read_image(record.path)
+        except UnreadableImageError as error:
+            return record.image_id, record.path, error.reason
+        return None

@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from pycocotools.coco import COCO
 from torch.utils.data import Dataset
+
+from ssdlite.data.image_file import UnreadableImageError, read_image
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,8 @@ class CocoDetection(Dataset):
         classes: category names to keep, in label order (after `category_map`); None
             keeps every category, sorted by id.
         keep_empty_images: keep images left with no boxes (as background).
-        max_bad_image_fraction: unreadable images tolerated, as a fraction of
-            the dataset, before loading stops with an error.
+        max_bad_image_fraction: unreadable images (damaged ones too, see `read_image`) tolerated,
+            as a fraction of the dataset, before loading stops with an error.
         category_map: file category name -> class name, applied first (see `map_categories`).
     """
 
@@ -112,12 +113,14 @@ class CocoDetection(Dataset):
         raise DatasetError(f"no image of {self.annotation_file} could be read")
 
     def _read(self, record: ImageRecord) -> np.ndarray | None:
-        image = cv2.imread(record.path, cv2.IMREAD_COLOR)
-        if image is not None:
-            return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        """The image, or None when it cannot be read or is damaged (counted against `max_bad_image_fraction`)."""
+        try:
+            return read_image(record.path)
+        except UnreadableImageError as error:
+            reason = error.reason
         if record.path not in self._bad_images:
             self._bad_images.add(record.path)
-            log.warning("skipping unreadable image %s (image id %d)", record.path, record.image_id)
+            log.warning("skipping unreadable image %s (image id %d): %s", record.path, record.image_id, reason)
         allowed = max(1, math.floor(self.max_bad_image_fraction * len(self.records)))
         if len(self._bad_images) > allowed:
             raise DatasetError(

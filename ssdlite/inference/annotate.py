@@ -8,8 +8,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from ssdlite.data.image_file import UnreadableImageError, read_image
 from ssdlite.inference.draw import colour_of, draw_boxes
-from ssdlite.inference.inputs import expand_source, read_rgb
+from ssdlite.inference.inputs import expand_source
 from ssdlite.inference.predictor import Detections, Detector
 from ssdlite.video import open_video_writer, read_video
 
@@ -30,7 +31,7 @@ def is_video(source: str | Path) -> bool:
 
 def infer_images(detector: Detector, source: str | Path, out_dir: Path, **predict_args) -> int:
     """Annotated copies of every image of a path, folder or glob in `out_dir`, plus
-    `detections.jsonl` (one record per image). Unreadable files are reported and skipped.
+    `detections.jsonl` (one record per image). Unreadable or damaged files are reported and skipped.
 
     Returns:
         The number of images written.
@@ -40,9 +41,10 @@ def infer_images(detector: Detector, source: str | Path, out_dir: Path, **predic
     written = 0
     with open(out_dir / "detections.jsonl", "w") as records, tqdm(paths, unit="img") as progress:
         for path in progress:
-            image = read_rgb(path)
-            if image is None:
-                log.warning("skipping unreadable image %s", path)
+            try:
+                image = read_image(path)
+            except UnreadableImageError as error:
+                log.warning("skipping unreadable image %s", error)
                 continue
             (detections,) = detector.predict(image, **predict_args)
             detections.source = str(path)
@@ -52,12 +54,17 @@ def infer_images(detector: Detector, source: str | Path, out_dir: Path, **predic
     return written
 
 
-def infer_video(detector: Detector, source: str | Path, out_dir: Path, every: int = 1, **predict_args) -> Path:
-    """An annotated copy of a video (same frame rate, size and frame count) and
-    `detections.jsonl` with one record per processed frame.
+def infer_video(detector: Detector, source: str | Path, out_dir: Path, every: int = 1, **predict_args) -> dict:
+    """An annotated copy of a video (same frame rate, size and frames), `detections.jsonl` with one
+    record per processed frame, and `summary.json` (the returned summary).
 
     Args:
         every: detect on every Nth frame; frames in between show the latest detections.
+
+    Returns:
+        {"source", "output" (the annotated video), "fps", "every", and `FrameTally.summary`'s
+        "frames_read", "frames_expected", "stopped_at_frame", "unreadable_frames"}: a file cut short
+        or damaged is read as far as it decodes, and said so in one line (see `ssdlite.video`).
 
     Raises:
         ValueError: the video cannot be opened or has no frames (see `ssdlite.video.read_video`).
@@ -72,9 +79,11 @@ def infer_video(detector: Detector, source: str | Path, out_dir: Path, every: in
         for index, frame in enumerate(video.frames):
             if index % every == 0:
                 (detections,) = detector.predict(frame, bgr=True, **predict_args)
-                record = detections.to_dict() | {"source": str(source), "frame": index}
+                record = detections.to_dict() | {"source": str(source), "frame": video.tally.last}
                 records.write(json.dumps(record) + "\n")
             writer.write(annotate(frame, detections))
             progress.update()
     writer.release()
-    return out_path
+    summary = {"source": str(source), "output": str(out_path), "fps": video.fps, "every": every} | video.tally.summary()
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary

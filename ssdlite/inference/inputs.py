@@ -9,15 +9,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from ssdlite.data.image_file import UnreadableImageError, read_image
+
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
-
-
-def read_rgb(path: str | Path) -> np.ndarray | None:
-    """An image file as RGB uint8, or None when it cannot be decoded."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    return None if image is None else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def expand_source(source: str | Path) -> tuple[list[Path], bool]:
@@ -35,7 +31,7 @@ def expand_source(source: str | Path) -> tuple[list[Path], bool]:
 
 def load_inputs(inputs, bgr: bool) -> Iterator[tuple[str, np.ndarray]]:
     """(source name, RGB uint8 HxWx3 image) of each input: paths, folders, globs, arrays (RGB, or BGR
-    with `bgr`) and PIL images. Unreadable files of a folder or glob are logged and skipped."""
+    with `bgr`) and PIL images. Unreadable or damaged files of a folder or glob are logged and skipped."""
     items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
     for index, item in enumerate(items):
         if isinstance(item, np.ndarray):
@@ -48,11 +44,12 @@ def load_inputs(inputs, bgr: bool) -> Iterator[tuple[str, np.ndarray]]:
         elif isinstance(item, (str, Path)):
             paths, single = expand_source(item)
             for path in paths:
-                image = read_rgb(path)
-                if image is None and single:
-                    raise ValueError(f"cannot read image {path}")
-                if image is None:
-                    log.warning("skipping unreadable image %s", path)
+                try:
+                    image = read_image(path)
+                except UnreadableImageError as error:
+                    if single:
+                        raise ValueError(f"cannot read image {error}") from error
+                    log.warning("skipping unreadable image %s", error)
                     continue
                 yield str(path), image
         else:

@@ -39,7 +39,9 @@ def track_video(
         predict_args: for `Detector.predict`.
 
     Returns:
-        {"source", "frames", "fps", "fps_assumed", "every", "tracks", "tracks_per_class", and with a line "count_line", "counts"}.
+        {"source", "frames", "fps", "fps_assumed", "every", "tracks", "tracks_per_class", `FrameTally.summary`'s
+        counts (a file cut short or damaged is tracked as far as it decodes, and said so), and with a line
+        "count_line", "counts"}.
 
     Raises:
         ValueError: the video cannot be read or has no frames; the line lies outside the frame.
@@ -59,7 +61,7 @@ def track_video(
         "every": every,
         "tracks": len(history.records),
         "tracks_per_class": history.tracks_per_class(),
-    }
+    } | video.tally.summary()
     if counter:
         summary |= {"count_line": list(counter.line), "counts": counter.counts()}
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -81,8 +83,8 @@ def _track_frames(
     writer = open_video_writer(out_dir / f"{video.path.stem}.mp4", video.fps, (width, height))
     num_frames = 0
     with open(out_dir / "tracks.jsonl", "w") as records, tqdm(total=video.num_frames, unit="frame") as progress:
-        for index, frame in enumerate(video.frames):
-            tracks = track_frame(detector, tracker, frame, index, every, bgr=True, **predict_args)
+        for frame in video.frames:
+            tracks = track_frame(detector, tracker, frame, video.tally.last, every, bgr=True, **predict_args)
             tracks.source = str(video.path)
             history.add(tracks)
             records.write(json.dumps(tracks.to_dict()) + "\n")

@@ -117,6 +117,7 @@ class DetectionSystem(L.LightningModule):
         evaluation = self.evaluator.compute()
         self.log_dict({f"val/{name}": value for name, value in evaluation.metrics.items()}, rank_zero_only=False)
         self.log("val/num_images", float(evaluation.num_images))
+        self.log("val/num_images_skipped", float(len(evaluation.skipped_image_ids)))  # unreadable or damaged
         self.last_eval = evaluation
 
     def configure_optimizers(self):

@@ -1,10 +1,11 @@
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
-from coco_files import coco_dataset
+from coco_files import coco_dataset, damage_two_images, write_coco
 
-from ssdlite.data.browse import box_statistics
+from ssdlite.data.browse import box_statistics, damaged_images
 from ssdlite.data.coco import CocoDetection
 
 
@@ -47,3 +48,13 @@ def test_size_shares_follow_the_coco_area_ranges(tmp_path):
         ["car", "1", "0%", "0%", "100%"],
         ["bus", "0", "-", "-", "-"],
     ]
+
+
+def test_damaged_images_lists_each_with_its_id_and_reason(tmp_path):
+    path = write_coco(tmp_path, [], num_images=4)
+    damage_two_images(path)
+    (tmp_path / "images" / "4.png").write_bytes(b"")
+    found = damaged_images(coco_dataset(tmp_path / "images", path), num_workers=0)
+    assert [(image_id, Path(file).name) for image_id, file, _ in found] == [(1, "1.jpg"), (2, "2.png"), (4, "4.png")]
+    assert found[0][2].startswith("damaged JPEG: image file is truncated") and "broken PNG file" in found[1][2]
+    assert "cannot identify image file" in found[2][2]

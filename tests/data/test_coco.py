@@ -2,9 +2,11 @@ import json
 import logging
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 import torch
-from coco_files import ann, coco_dataset, write_coco
+from coco_files import ann, coco_dataset, damage_two_images, write_coco
 from PIL import Image
 from torch.utils.data import DataLoader
 
@@ -120,6 +122,33 @@ def test_too_many_unreadable_images_stop_loading(tmp_path):
         (tmp_path / "images" / name).write_bytes(b"")
     with pytest.raises(DatasetError, match="2 unreadable images .*raise data.max_bad_image_fraction"):
         ds[0]
+
+
+def test_healthy_images_give_the_tensors_cv2_imread_gives(tmp_path):
+    path = write_coco(tmp_path, [], num_images=2)
+    noise = np.random.default_rng(0).integers(0, 256, (80, 100, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "images" / "1.png"), noise)
+    (tmp_path / "images" / "2.png").write_bytes(cv2.imencode(".jpg", noise)[1].tobytes())  # JPEG data, read by content
+    ds = coco_dataset(tmp_path / "images", path)
+    for index, name in enumerate(("1.png", "2.png")):
+        bgr = cv2.imread(str(tmp_path / "images" / name), cv2.IMREAD_COLOR)
+        expected = torch.from_numpy(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)).permute(2, 0, 1)
+        assert torch.equal(ds[index][0], expected)
+
+
+def test_a_truncated_jpeg_and_a_broken_png_are_skipped_named_and_counted(tmp_path, caplog):
+    path = write_coco(tmp_path, [ann(1, 3, 1, [10, 10, 20, 20])], num_images=4)
+    damage_two_images(path)
+    ds = coco_dataset(tmp_path / "images", path, max_bad_image_fraction=0.5)
+    with caplog.at_level(logging.WARNING):
+        served = [ds[index][1]["image_id"] for index in range(len(ds))]
+    assert served == [3, 3, 3, 4]  # each damaged image replaced by the next readable one
+    images = tmp_path / "images"
+    assert f"skipping unreadable image {images / '1.jpg'} (image id 1): damaged JPEG: image file is truncated" in caplog.text
+    assert f"skipping unreadable image {images / '2.png'} (image id 2): broken PNG file" in caplog.text
+    strict = coco_dataset(tmp_path / "images", path, max_bad_image_fraction=0.25)  # one image of four
+    with pytest.raises(DatasetError, match=r"2 unreadable images .*1\.jpg.*2\.png.*raise data.max_bad_image_fraction"):
+        strict[0]
 
 
 def test_build_dataset_names_missing_files(tmp_path):
