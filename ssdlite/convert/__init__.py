@@ -1,0 +1,1 @@
+"""Converters of detectors trained elsewhere (TensorFlow, TFLite) into ssdlite models."""
