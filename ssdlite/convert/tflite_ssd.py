@@ -69,7 +69,8 @@ def read_objectron(tarball: str | Path) -> tuple[bytes, list[str]]:
             loader = archive.extractfile(ASSETS_LOADER).read().decode()
             packed = archive.extractfile(PACKED_ASSETS).read()
     except (tarfile.TarError, KeyError, AttributeError, OSError, EOFError) as error:
-        raise TFLiteError(f"{tarball} is not a readable {OBJECTRON_PACKAGE} tarball ({error}); {fix}") from error
+        reason = " ".join(str(error).split())  # tarfile lists every method it tried, one a line
+        raise TFLiteError(f"{tarball} is not a readable {OBJECTRON_PACKAGE} tarball ({reason}); {fix}") from error
     ranges = {
         Path(name).name: (int(start), int(end))
         for name, start, end in re.findall(r'"filename": "([^"]+)", "start": (\d+), "end": (\d+)', loader)

@@ -166,6 +166,16 @@ def test_the_tool_refuses_a_file_that_is_not_tflite_in_one_line(tmp_path):
     assert not list(tmp_path.glob("*.ckpt*"))
 
 
+def test_the_tool_refuses_a_file_that_is_not_the_npm_tarball_in_one_line(tmp_path):
+    (tmp_path / "objectron.tgz").write_bytes(b"\x00" * 1000)
+    result = run_tool(tmp_path, "--source", str(tmp_path / "objectron.tgz"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {tmp_path / 'objectron.tgz'} is not a readable @mediapipe/objectron")
+    assert line.endswith("pass the tarball of `npm pack @mediapipe/objectron@0.4.1675468480`")
+    assert not list(tmp_path.glob("*.ckpt*"))
+
+
 def test_a_truncated_file_is_refused_and_nothing_is_written(objectron, tmp_path):
     tflite_bytes, labels = objectron
     with pytest.raises(TFLiteError, match=r"^cut.tflite could not be read as a TFLite model .*is it truncated\?"):
