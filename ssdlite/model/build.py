@@ -33,12 +33,11 @@ def build_anchor_generator(cfg: ModelConfig) -> AnchorGenerator:
     return AnchorGenerator(cfg.min_scale, cfg.max_scale, cfg.aspect_ratios, stride8_scale=stride8_scale)
 
 
-def build_head(cfg: ModelConfig, backbone: SSDLiteBackbone, num_classes: int) -> nn.Module:
-    """The box predictors `cfg.head` names, sized by the backbone's maps and the anchors per location."""
-    num_anchors = build_anchor_generator(cfg).num_anchors_per_location(len(backbone.out_channels))
+def build_head(cfg: ModelConfig, in_channels: list[int], num_anchors: list[int], num_classes: int) -> nn.Module:
+    """The box predictors `cfg.head` names, for maps of `in_channels` with `num_anchors` per location."""
     if cfg.head == "ssd":
-        return SSDConvHead(backbone.out_channels, num_anchors, num_classes, kernel_size=cfg.head_kernel_size)
-    return ssdlite_head(backbone.out_channels, num_anchors, num_classes)
+        return SSDConvHead(in_channels, num_anchors, num_classes, kernel_size=cfg.head_kernel_size)
+    return ssdlite_head(in_channels, num_anchors, num_classes)
 
 
 def build_loss(cfg: ModelConfig) -> HardNegativeLoss | FocalLoss:
@@ -68,11 +67,13 @@ def build_model(cfg: ModelConfig, num_classes: int) -> SSDLite:
     loss_fn = build_loss(cfg)
     postprocessor = build_postprocessor(cfg, loss_fn.score_activation)
     backbone = build_backbone(cfg)
+    anchor_generator = build_anchor_generator(cfg)
+    num_anchors = anchor_generator.num_anchors_per_location(len(backbone.out_channels))
     return SSDLite(
         backbone=backbone,
-        head=build_head(cfg, backbone, num_classes),
+        head=build_head(cfg, backbone.out_channels, num_anchors, num_classes),
         num_classes=num_classes,
-        anchor_generator=build_anchor_generator(cfg),
+        anchor_generator=anchor_generator,
         image_size=cfg.image_size,
         box_coder=postprocessor.box_coder,
         loss_fn=loss_fn,

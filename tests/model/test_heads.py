@@ -2,7 +2,7 @@ import torch
 from torch import nn
 from torchvision.models.detection.ssdlite import SSDLiteHead
 
-from ssdlite.config import ModelConfig
+from ssdlite.config import Config, ModelConfig, from_dict, to_dict
 from ssdlite.model.build import build_model
 from ssdlite.model.heads import SSDConvHead
 
@@ -42,3 +42,9 @@ def test_the_ssd_head_outputs_one_row_per_anchor():
     assert cls_logits.shape == (2, 1917, 24)
     assert bbox_regression.shape == (2, 1917, 4)
     assert model.anchors.shape == (1917, 4)
+
+
+def test_a_config_saved_before_the_head_setting_loads_as_ssdlite():
+    saved = to_dict(Config())
+    del saved["model"]["head"], saved["model"]["head_kernel_size"]
+    assert from_dict(saved).model.head == "ssdlite"
