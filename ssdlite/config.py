@@ -36,6 +36,7 @@ Optimizer = Literal["sgd", "adamw"]  # SGD with momentum, or AdamW
 LrScaling = Literal["linear", "sqrt"]  # linear (Goyal et al.); sqrt suits Adam
 Accelerator = Literal["auto", "cpu", "gpu", "cuda", "mps"]
 Strategy = Literal["auto", "ddp", "ddp_spawn"]  # "ddp" for several devices
+Head = Literal["ssdlite", "ssd"]  # "ssd": regular-conv extra layers and box predictors (TF ssd_mobilenet_v2)
 ConvPadding = Literal["symmetric", "tf_same"]  # "tf_same": TF's "SAME" for strided convs (converted TF weights)
 Precision = Literal["auto", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"]
 
@@ -50,6 +51,10 @@ class ModelConfig:
     image_size: tuple[int, int] = (300, 300)  # network input (H, W); anchors follow it
     width_mult: float = 1.0  # MobileNetV2 width multiplier; extra layers scale with it
     extra_channels: tuple[int, ...] = (512, 256, 256, 128)  # paper section 6.2
+    # "ssdlite": depthwise-separable extra layers and predictors (paper 6.2); "ssd": regular 3x3
+    # stride-2 extra convs and one conv per predictor of `head_kernel_size` (TF ssd_mobilenet_v2).
+    head: Head = "ssdlite"
+    head_kernel_size: int = 1  # "ssd" only
     # Anchors: TF multiple-grid generator (ssdlite_mobilenet_v2_coco.config).
     min_scale: float = 0.2
     max_scale: float = 0.95

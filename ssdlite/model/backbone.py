@@ -1,4 +1,4 @@
-"""MobileNetV2 feature extractor with the SSDLite extra layers (paper section 6.2)."""
+"""MobileNetV2 feature extractor with the SSDLite extra layers (paper section 6.2) or SSD's regular ones."""
 
 import logging
 from collections.abc import Callable
@@ -41,6 +41,18 @@ def extra_block(in_channels: int, out_channels: int, norm_layer: Callable[..., n
     )
 
 
+def regular_extra_block(in_channels: int, out_channels: int, norm_layer: Callable[..., nn.Module]) -> nn.Sequential:
+    """1x1 conv to half depth, 3x3 stride-2 full conv to depth; BN + ReLU6 after each.
+
+    TF's `ssd_mobilenet_v2` feature extractor with `use_depthwise: false` (SSD, not SSDLite).
+    """
+    mid_channels = out_channels // 2
+    return nn.Sequential(
+        Conv2dNormActivation(in_channels, mid_channels, 1, norm_layer=norm_layer, activation_layer=nn.ReLU6),
+        Conv2dNormActivation(mid_channels, out_channels, 3, stride=2, norm_layer=norm_layer, activation_layer=nn.ReLU6),
+    )
+
+
 def downsampling_blocks(features: nn.Sequential) -> list[int]:
     """Indices of the stride-2 inverted-residual blocks, in order (the last takes stride 16 to 32)."""
     strided = [i for i, block in enumerate(features) if isinstance(block, InvertedResidual) and block.stride == 2]
@@ -64,6 +76,8 @@ class SSDLiteBackbone(nn.Module):
         extra_channels: output depth of each extra block.
         stride8_map: also return the stride-8 expansion output.
         norm_layer: normalisation for the extra blocks.
+        make_extra_block: builds one extra block from (in_channels, out_channels, norm_layer):
+            `extra_block` (SSDLite, depthwise) or `regular_extra_block` (SSD).
     """
 
     def __init__(
@@ -72,6 +86,7 @@ class SSDLiteBackbone(nn.Module):
         extra_channels: tuple[int, ...],
         stride8_map: bool,
         norm_layer: Callable[..., nn.Module] = BatchNorm2d,
+        make_extra_block: Callable[[int, int, Callable[..., nn.Module]], nn.Sequential] = extra_block,
     ):
         super().__init__()
         *_, to_stride16, split = downsampling_blocks(features)
@@ -84,7 +99,7 @@ class SSDLiteBackbone(nn.Module):
         self.stride8_block = to_stride16 if stride8_map else None
         last_channels = features[-1].out_channels
         channels = [expansion.out_channels, last_channels, *extra_channels]
-        self.extra = nn.ModuleList(extra_block(c_in, c_out, norm_layer) for c_in, c_out in zip(channels[1:], channels[2:]))
+        self.extra = nn.ModuleList(make_extra_block(c_in, c_out, norm_layer) for c_in, c_out in zip(channels[1:], channels[2:]))
         truncated_normal_init(self.extra)
         stride8_channels = [features[to_stride16].conv[0].out_channels] if stride8_map else []
         self.out_channels = stride8_channels + channels

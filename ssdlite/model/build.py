@@ -2,13 +2,14 @@
 
 import dataclasses
 
-from torch import Tensor
+from torch import Tensor, nn
 
 from ssdlite.config import ConfigError, ModelConfig
 from ssdlite.model.anchors import AnchorGenerator
-from ssdlite.model.backbone import SSDLiteBackbone, mobilenet_v2_features
+from ssdlite.model.backbone import SSDLiteBackbone, extra_block, mobilenet_v2_features, regular_extra_block
 from ssdlite.model.box_coder import BoxCoder
 from ssdlite.model.detector import SSDLite
+from ssdlite.model.heads import SSDConvHead, ssdlite_head
 from ssdlite.model.imagenet_weights import IMAGENET
 from ssdlite.model.losses import FocalLoss, HardNegativeLoss
 from ssdlite.model.postprocess import Postprocessor, ScoreActivation
@@ -16,7 +17,7 @@ from ssdlite.model.tf_padding import use_tf_same_padding
 
 
 def build_backbone(cfg: ModelConfig) -> SSDLiteBackbone:
-    """MobileNetV2 (with `cfg.pretrained_backbone`'s ImageNet weights, if any) cut for SSDLite."""
+    """MobileNetV2 (with `cfg.pretrained_backbone`'s ImageNet weights, if any) cut for SSD(Lite)."""
     if cfg.pretrained_backbone == IMAGENET and cfg.width_mult != 1.0:
         raise ConfigError(
             f"model.width_mult = {cfg.width_mult}: ImageNet MobileNetV2 weights (model.pretrained_backbone="
@@ -24,7 +25,9 @@ def build_backbone(cfg: ModelConfig) -> SSDLiteBackbone:
         )
     # The extra layers scale with the width too, down to a depth of 16 (as TF).
     depths = tuple(max(16, int(c * cfg.width_mult)) for c in cfg.extra_channels)
-    backbone = SSDLiteBackbone(mobilenet_v2_features(cfg.width_mult, cfg.pretrained_backbone), depths, cfg.stride8_map)
+    features = mobilenet_v2_features(cfg.width_mult, cfg.pretrained_backbone)
+    make_extra_block = regular_extra_block if cfg.head == "ssd" else extra_block
+    backbone = SSDLiteBackbone(features, depths, cfg.stride8_map, make_extra_block=make_extra_block)
     if cfg.conv_padding == "tf_same":
         use_tf_same_padding(backbone)
     return backbone
@@ -34,6 +37,13 @@ def build_anchor_generator(cfg: ModelConfig) -> AnchorGenerator:
     """The TF multiple-grid generator, with the small stride-8 set first when `cfg.stride8_map`."""
     stride8_scale = cfg.stride8_anchor_scale if cfg.stride8_map else None
     return AnchorGenerator(cfg.min_scale, cfg.max_scale, cfg.aspect_ratios, stride8_scale=stride8_scale)
+
+
+def build_head(cfg: ModelConfig, in_channels: list[int], num_anchors: list[int], num_classes: int) -> nn.Module:
+    """The box predictors `cfg.head` names, for maps of `in_channels` with `num_anchors` per location."""
+    if cfg.head == "ssd":
+        return SSDConvHead(in_channels, num_anchors, num_classes, kernel_size=cfg.head_kernel_size)
+    return ssdlite_head(in_channels, num_anchors, num_classes)
 
 
 def build_loss(cfg: ModelConfig) -> HardNegativeLoss | FocalLoss:
@@ -59,13 +69,17 @@ def build_postprocessor(cfg: ModelConfig, score_activation: ScoreActivation) -> 
 
 
 def build_model(cfg: ModelConfig, num_classes: int) -> SSDLite:
-    """SSDLite for `num_classes` outputs per anchor (object classes + background)."""
+    """SSDLite (or SSD, `cfg.head`) for `num_classes` outputs per anchor (object classes + background)."""
     loss_fn = build_loss(cfg)
     postprocessor = build_postprocessor(cfg, loss_fn.score_activation)
+    backbone = build_backbone(cfg)
+    anchor_generator = build_anchor_generator(cfg)
+    num_anchors = anchor_generator.num_anchors_per_location(len(backbone.out_channels))
     return SSDLite(
-        backbone=build_backbone(cfg),
+        backbone=backbone,
+        head=build_head(cfg, backbone.out_channels, num_anchors, num_classes),
         num_classes=num_classes,
-        anchor_generator=build_anchor_generator(cfg),
+        anchor_generator=anchor_generator,
         image_size=cfg.image_size,
         box_coder=postprocessor.box_coder,
         loss_fn=loss_fn,

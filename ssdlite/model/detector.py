@@ -1,11 +1,10 @@
-"""The SSDLite detector: backbone, head and anchors, with its loss and post-processing."""
+"""The SSD(Lite) detector: backbone, head and anchors, with its loss and post-processing."""
 
 import torch
 from torch import Tensor, nn
-from torchvision.models.detection.ssdlite import SSDLiteHead
 
 from ssdlite.model.anchors import AnchorGenerator
-from ssdlite.model.backbone import BatchNorm2d, SSDLiteBackbone, truncated_normal_init
+from ssdlite.model.backbone import SSDLiteBackbone
 from ssdlite.model.box_coder import BoxCoder
 from ssdlite.model.losses import FocalLoss, HardNegativeLoss
 from ssdlite.model.matcher import IGNORE, match_anchors
@@ -13,15 +12,17 @@ from ssdlite.model.postprocess import Postprocessor
 
 
 class SSDLite(nn.Module):
-    """Single-shot detector with depthwise-separable predictors (MobileNetV2 paper 6.2).
+    """Single-shot detector; SSDLite's depthwise-separable predictors (MobileNetV2 paper 6.2) or SSD's.
 
     `forward` returns plain tensors so the model exports cleanly; `loss` and
     `predict` turn them into a training loss or detections.
 
     Args:
-        backbone: yields the feature maps; its `out_channels` sizes the head.
+        backbone: yields the feature maps.
+        head: feature maps -> {"cls_logits" Tensor[B, A, C], "bbox_regression" Tensor[B, A, 4]},
+            A in `anchor_generator`'s order (`ssdlite.model.heads`).
         num_classes: outputs per anchor, including background at index 0.
-        anchor_generator: anchors per location and anchor boxes.
+        anchor_generator: anchor boxes, one per head output.
         image_size: (H, W) the network takes; feature grids and anchors follow it.
         box_coder: offsets <-> boxes.
         loss_fn: `HardNegativeLoss` or `FocalLoss`.
@@ -36,6 +37,7 @@ class SSDLite(nn.Module):
     def __init__(
         self,
         backbone: SSDLiteBackbone,
+        head: nn.Module,
         num_classes: int,
         anchor_generator: AnchorGenerator,
         image_size: tuple[int, int],
@@ -64,9 +66,7 @@ class SSDLite(nn.Module):
         self.iou_threshold = iou_threshold
         self.crowd_ioa_threshold = crowd_ioa_threshold
         self.grid_sizes = backbone.grid_sizes(self.image_size)
-        num_anchors = anchor_generator.num_anchors_per_location(len(self.grid_sizes))
-        self.head = SSDLiteHead(backbone.out_channels, num_anchors, num_classes, BatchNorm2d)
-        truncated_normal_init(self.head)
+        self.head = head
         self.register_buffer("anchors", anchor_generator(self.grid_sizes, self.image_size), persistent=False)
         # Not in the state_dict: the config records the convention, so a checkpoint saved before
         # it existed loads, and fine-tuning does not copy another model's convention with its weights.
