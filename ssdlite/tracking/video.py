@@ -39,9 +39,8 @@ def track_video(
         predict_args: for `Detector.predict`.
 
     Returns:
-        {"source", "frames", "fps", "fps_assumed", "every", "tracks", "tracks_per_class", `FrameTally.summary`'s
-        counts (a file cut short or damaged is tracked as far as it decodes, and said so), and with a line
-        "count_line", "counts"}.
+        {"source", "frames", "fps", "fps_assumed", "every", "tracks", "tracks_per_class", the frames read and
+        expected (`FrameTally.summary`: a damaged file is tracked as far as it decodes), and "count_line", "counts"}.
 
     Raises:
         ValueError: the video cannot be read or has no frames; the line lies outside the frame.
