@@ -25,11 +25,9 @@ def track_video(
 ) -> dict:
     """Track the objects of a video and write, in `out_dir`:
 
-    - `<name>.mp4`: the video (same frame rate, size and frame count) with each track's box,
-      '#id class score', its trail, and the counting line with the counts so far;
-    - `tracks.jsonl`: one record per frame (`Tracks.to_dict`: boxes, scores, classes, track ids,
-      whether each box is the tracker's prediction);
-    - `tracks.csv`: one row per track (`TrackHistory.summary`);
+    - `<name>.mp4`: the video (its frame rate and size) with each track's box, '#id class score',
+      its trail, and the counting line with the counts so far;
+    - `tracks.jsonl`: one record per frame (`Tracks.to_dict`), `tracks.csv` one per track;
     - `summary.json`: the returned summary.
 
     Args:
