@@ -14,7 +14,8 @@ may differ (a COCO checkpoint has no stride-8 map: that level starts fresh).
 from ssdlite.config import load_config
 
 config = load_config("driving_ssdlite_cpu.py")  # relative to this file
-config.model.init_from = "runs/driving/best.ckpt"  # replace with your checkpoint
+config.model.init_from = "runs/driving/best.ckpt"  # replace with your checkpoint; its input convention is kept
+config.model.pretrained_backbone = None  # the checkpoint has a trained backbone
 config.train.lr = 1e-3  # a trained network: a gentler peak than from scratch
 config.train.warmup_steps = 20
 config.train.max_time = "00:00:03:00"

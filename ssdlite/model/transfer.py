@@ -15,10 +15,12 @@ so the other levels are shifted by one, and the stride-8 level keeps its init
 
 Anchors are non-persistent buffers and conv weights do not depend on the input
 size, so a checkpoint trained at one `image_size` starts a model at another.
-The input convention (`image_mean` / `image_std`) is the model's own too; when
-the checkpoint was trained on another, a warning says so.
+The input convention (`image_mean` / `image_std`) goes with the weights: a run
+with `model.init_from` takes the checkpoint's (`adopt_input_convention`), and a
+model of another convention given the weights directly logs a warning.
 """
 
+import dataclasses
 import logging
 import re
 from collections.abc import Sequence
@@ -29,7 +31,7 @@ import torch
 from torch import Tensor
 
 from ssdlite.checkpoint import CheckpointError, checkpoint_weights, read_checkpoint
-from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, TF_MEAN, TF_STD, ModelConfig
+from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, TF_MEAN, TF_STD, Config, ModelConfig
 from ssdlite.model.detector import SSDLite
 
 log = logging.getLogger(__name__)
@@ -167,12 +169,29 @@ def check_architecture(path: str | Path, checkpoint: dict, source: dict[str, Ten
     )
 
 
+def checkpoint_convention(checkpoint: dict) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(image_mean, image_std) a checkpoint was trained on; saved configs without them are of the [-1, 1] days."""
+    stored, defaults = checkpoint["hyper_parameters"]["config"].get("model", {}), ModelConfig()
+    return tuple(stored.get("image_mean", defaults.image_mean)), tuple(stored.get("image_std", defaults.image_std))
+
+
+def adopt_input_convention(config: Config) -> Config:
+    """`config` with the input convention of `config.model.init_from`, the one its weights were trained on.
+
+    Fine-tuning starts from those weights, so it keeps their convention whatever the recipe says
+    (a recipe from ImageNet fine-tuning a checkpoint trained on [-1, 1], or the other way round).
+    """
+    mean, std = checkpoint_convention(read_checkpoint(config.model.init_from))
+    if (mean, std) != (tuple(config.model.image_mean), tuple(config.model.image_std)):
+        log.info("model.image_mean / image_std follow %s: %s", config.model.init_from, convention_name(mean, std))
+    return dataclasses.replace(config, model=dataclasses.replace(config.model, image_mean=mean, image_std=std))
+
+
 def warn_if_other_convention(path: str | Path, checkpoint: dict, model: SSDLite) -> None:
     """Log a warning when the checkpoint's input convention (mean, std) is not the model's: its
     weights were trained on inputs the model will not give them. Saved configs without the fields
     are of the [-1, 1] days, the defaults."""
-    stored, defaults = checkpoint["hyper_parameters"]["config"].get("model", {}), ModelConfig()
-    source = torch.tensor([stored.get("image_mean", defaults.image_mean), stored.get("image_std", defaults.image_std)])
+    source = torch.tensor(checkpoint_convention(checkpoint))
     here = torch.stack([model.image_mean.flatten(), model.image_std.flatten()]).float().cpu()  # (2, 3) as `source`
     if torch.equal(source, here):
         return

@@ -13,7 +13,7 @@ from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from ssdlite.config import Accelerator, Config, Precision, to_dict
-from ssdlite.model.transfer import init_from_checkpoint
+from ssdlite.model.transfer import adopt_input_convention, init_from_checkpoint
 from ssdlite.training.callbacks import PlanReport, RunPlots, Throughput
 from ssdlite.training.datamodule import DetectionDataModule
 from ssdlite.training.system import DetectionSystem
@@ -165,6 +165,8 @@ def train(
     check_run_dir(run_dir, ckpt_path)
     run_dir.mkdir(parents=True, exist_ok=True)
 
+    if config.model.init_from is not None:
+        config = adopt_input_convention(config)  # also when resuming: the weights' convention, not the recipe's
     datamodule = DetectionDataModule(config.data, config.model.image_size, seed=config.train.seed)
     datamodule.prepare_data()
     datamodule.setup("fit")

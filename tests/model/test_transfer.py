@@ -2,9 +2,9 @@ import pytest
 import torch
 
 from ssdlite.checkpoint import CheckpointError, save_checkpoint
-from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, Config, ModelConfig
+from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, TF_MEAN, TF_STD, Config, ModelConfig
 from ssdlite.model.build import build_model
-from ssdlite.model.transfer import init_from_checkpoint
+from ssdlite.model.transfer import adopt_input_convention, init_from_checkpoint
 
 SOURCE_CLASSES = ("person", "bicycle", "car")
 TARGET_CLASSES = ("car", "truck", "person")
@@ -128,6 +128,16 @@ def test_a_checkpoint_of_another_input_convention_is_loaded_with_a_warning_namin
     assert "source.ckpt" in record.message and "[-1, 1]" in record.message and "ImageNet" in record.message
     assert report.num_loaded == len(target.state_dict())  # the weights load all the same
     assert target.image_std.flatten().tolist() == pytest.approx(IMAGENET_STD)  # the model keeps its own convention
+
+
+def test_fine_tuning_adopts_the_input_convention_of_the_checkpoint(tmp_path):
+    save_source(tmp_path / "source.ckpt")  # the [-1, 1] default
+    imagenet = tiny_config()
+    imagenet.model.image_mean, imagenet.model.image_std = IMAGENET_MEAN, IMAGENET_STD
+    imagenet.model.init_from = str(tmp_path / "source.ckpt")
+    adopted = adopt_input_convention(imagenet)
+    assert (adopted.model.image_mean, adopted.model.image_std) == (TF_MEAN, TF_STD)
+    assert imagenet.model.image_mean == IMAGENET_MEAN  # the recipe itself is left as it was
 
 
 def test_the_same_input_convention_gives_no_warning(tmp_path, caplog):
