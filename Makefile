@@ -8,7 +8,7 @@ SHARE := $(VENV)/share/ssdlite
 OBJECTRON := @mediapipe/objectron@0.4.1675468480
 OPENCV_DOC := opencv-doc=4.6.0+dfsg-12
 
-.PHONY: test test-fast lint format demo clean-venv
+.PHONY: test test-fast lint format demo demo-real clean-venv
 
 $(STAMP): requirements.txt requirements-no-deps.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,3 +58,22 @@ demo: $(STAMP)
 	@echo "metrics:           $(DEMO)/eval/metrics.json"
 	@echo "annotated images:  $(DEMO)/predictions/images"
 	@echo "annotated clip:    $(DEMO)/predictions/clip"
+
+REAL := runs/demo_real
+ROAD_USERS := person car vehicle bicycle
+
+# Real detectors on real footage: TF's SSDLite person detector and MediaPipe's Open Images
+# SSD-MobileNetV2, converted from the registry packages, tracking the 1906 Market Street clip
+# (a moving camera) and, where Debian's opencv-doc could be fetched, vtest.avi (a fixed one).
+demo-real: $(STAMP)
+	$(PY) tools/convert/tf_ssdlite_to_ckpt.py --out $(REAL)/person_ssdlite.ckpt
+	$(PY) tools/convert/oidv4_tflite_to_ckpt.py --out $(REAL)/road_users_ssd.ckpt
+	$(PY) tools/track.py --checkpoint $(REAL)/road_users_ssd.ckpt --source "$$($(PY) -m ssdlite.samples market-street)" \
+		--out $(REAL)/market_street --classes $(ROAD_USERS)
+	@if $(PY) -m ssdlite.samples vtest > /dev/null 2>&1; then \
+		$(PY) tools/track.py --checkpoint $(REAL)/person_ssdlite.ckpt --source "$$($(PY) -m ssdlite.samples vtest)" \
+			--out $(REAL)/vtest --count-line 0,330,768,330; \
+	else echo "vtest.avi not fetched (apt-get download opencv-doc failed): skipped"; fi
+	@echo
+	@echo "market street (road users, moving camera): $(REAL)/market_street  (sample.mp4, tracks.csv, summary.json)"
+	@echo "vtest (people, fixed camera):              $(REAL)/vtest"
