@@ -21,7 +21,7 @@ $(STAMP): requirements.txt requirements-no-deps.txt pyproject.toml
 	-cd $(SHARE) && npm pack --silent $(OBJECTRON) > /dev/null
 	-cd $(SHARE) && apt-get download --quiet $(OPENCV_DOC) > /dev/null && \
 		dpkg-deb --fsys-tarfile opencv-doc_*.deb | tar -xO ./usr/share/doc/opencv-doc/examples/data/vtest.avi > vtest.avi.part && \
-		mv vtest.avi.part vtest.avi; rm -f $(SHARE)/opencv-doc_*.deb $(SHARE)/vtest.avi.part
+		mv vtest.avi.part vtest.avi; rm -f opencv-doc_*.deb vtest.avi.part
 	touch $(STAMP)
 
 test: lint
