@@ -21,12 +21,12 @@ from torch import nn
 from ssdlite.assets import package_file
 from ssdlite.config import TF_MEAN, TF_STD, ModelConfig
 from ssdlite.convert.tf_graph import GraphDef, TFGraphError, graph_constants, read_graph_def
+from ssdlite.convert.tf_layout import depthwise_hwcm_to_oihw, hwio_to_oihw, tf_box_order_to_ours
 from ssdlite.model.build import build_anchor_generator, build_model
 from ssdlite.model.detector import SSDLite
 
 MOBILENET = "FeatureExtractor/MobilenetV2/"
 TF_BN_EPSILON = 1e-3  # ours (`ssdlite.model.backbone.BatchNorm2d`); a graph with another is refused
-TF_BOX_INDEX = [1, 0, 3, 2]  # our (dx, dy, dw, dh) are TF's outputs (tx, ty, tw, th)
 # Parts of one block in forward order: MobileNetV2's expanded_conv and the extra layers' names.
 PART_ORDER = {"expand": 0, "depthwise": 1, "project": 2, "1": 0, "2_depthwise": 1, "2": 2}
 NMS_IOU_NODE = "non_max_suppression/iou_threshold"
@@ -122,15 +122,15 @@ def convert_tf_ssdlite(constants: dict[str, np.ndarray], path: str) -> tuple[SSD
             _load_conv(conv, constants, tf_name, path)
             _load_batch_norm(norm, constants, tf_name, path)
         heads = (
-            ("BoxEncodingPredictor", model.head.regression_head, TF_BOX_INDEX),
-            ("ClassPredictor", model.head.classification_head, None),
+            ("BoxEncodingPredictor", model.head.regression_head, True),
+            ("ClassPredictor", model.head.classification_head, False),
         )
-        for name, head, output_index in heads:
+        for name, head, boxes in heads:
             for k, block in enumerate(head.module_list):
                 depthwise, projection = block
                 _load_conv(depthwise[0], constants, f"BoxPredictor_{k}/{name}_depthwise", path)
                 _load_batch_norm(depthwise[1], constants, f"BoxPredictor_{k}/{name}_depthwise", path)
-                _load_conv(projection, constants, f"BoxPredictor_{k}/{name}", path, output_index=output_index)
+                _load_conv(projection, constants, f"BoxPredictor_{k}/{name}", path, box_predictor=boxes)
     return model.eval(), cfg
 
 
@@ -203,40 +203,43 @@ def _conv_norm_pairs(module: nn.Module) -> list[tuple[nn.Conv2d, nn.Module]]:
     return list(zip(layers[::2], layers[1::2]))
 
 
-def _load_conv(
-    conv: nn.Conv2d, constants: dict[str, np.ndarray], name: str, path: str, *, output_index: list[int] | None = None
-) -> None:
-    """TF weights HWIO (depthwise: H W I M) -> torch OIHW; `output_index` reorders the outputs within each anchor."""
+def _load_conv(conv: nn.Conv2d, constants: dict[str, np.ndarray], name: str, path: str, *, box_predictor: bool = False) -> None:
+    """TF weights HWIO (depthwise: H W C M) -> torch OIHW; a box predictor's outputs reordered from TF's box order."""
     if f"{name}/depthwise_weights" in constants:
-        height, width, channels, multiplier = constants[f"{name}/depthwise_weights"].shape
-        weight = constants[f"{name}/depthwise_weights"].reshape(height, width, channels * multiplier, 1).transpose(2, 3, 0, 1)
+        weight = depthwise_hwcm_to_oihw(torch.from_numpy(constants[f"{name}/depthwise_weights"]))
     else:
-        weight = _require(constants, f"{name}/weights", path).transpose(3, 2, 0, 1)
-    bias = constants.get(f"{name}/biases")
-    if output_index is not None:  # outputs are (anchor, value): reorder the values of each anchor
-        order = (np.arange(weight.shape[0]).reshape(-1, len(output_index))[:, output_index]).reshape(-1)
-        weight, bias = weight[order], bias[order]
+        weight = hwio_to_oihw(_tensor(constants, f"{name}/weights", path))
+    bias = _tensor(constants, f"{name}/biases", path) if conv.bias is not None else None
+    if box_predictor:
+        num_anchors = weight.shape[0] // 4
+        weight, bias = tf_box_order_to_ours(weight, num_anchors), tf_box_order_to_ours(bias, num_anchors)
     _copy(conv.weight, weight, name, path)
-    if conv.bias is not None:
-        _copy(conv.bias, _require(constants, f"{name}/biases", path) if bias is None else bias, name, path)
+    if bias is not None:
+        _copy(conv.bias, bias, name, path)
 
 
 def _load_batch_norm(norm: nn.BatchNorm2d, constants: dict[str, np.ndarray], name: str, path: str) -> None:
     prefix = f"{name}/BatchNorm/"
-    mean = _require(constants, prefix + "moving_mean", path)
-    _copy(norm.weight, constants.get(prefix + "gamma", np.ones_like(mean)), prefix + "gamma", path)  # no gamma: TF's scale=False
-    _copy(norm.bias, constants.get(prefix + "beta", np.zeros_like(mean)), prefix + "beta", path)
+    mean = _tensor(constants, prefix + "moving_mean", path)
+    gamma = constants.get(prefix + "gamma")  # none: TF's scale=False
+    beta = constants.get(prefix + "beta")
+    _copy(norm.weight, torch.ones_like(mean) if gamma is None else torch.from_numpy(gamma), prefix + "gamma", path)
+    _copy(norm.bias, torch.zeros_like(mean) if beta is None else torch.from_numpy(beta), prefix + "beta", path)
     _copy(norm.running_mean, mean, prefix + "moving_mean", path)
-    _copy(norm.running_var, _require(constants, prefix + "moving_variance", path), prefix + "moving_variance", path)
+    _copy(norm.running_var, _tensor(constants, prefix + "moving_variance", path), prefix + "moving_variance", path)
 
 
-def _copy(target: torch.Tensor, value: np.ndarray, name: str, path: str) -> None:
-    if tuple(target.shape) != value.shape:
+def _copy(target: torch.Tensor, value: torch.Tensor, name: str, path: str) -> None:
+    if target.shape != value.shape:
         raise TFGraphError(
-            f"{path}: {name} has shape {value.shape} where SSDLite-MobileNetV2 needs {tuple(target.shape)}: "
+            f"{path}: {name} has shape {tuple(value.shape)} where SSDLite-MobileNetV2 needs {tuple(target.shape)}: "
             "give the frozen graph of an ssdlite_mobilenet_v2 model"
         )
-    target.copy_(torch.from_numpy(np.ascontiguousarray(value)))
+    target.copy_(value)
+
+
+def _tensor(constants: dict[str, np.ndarray], name: str, path: str) -> torch.Tensor:
+    return torch.from_numpy(_require(constants, name, path))
 
 
 def _require(constants: dict[str, np.ndarray], name: str, path: str) -> np.ndarray:
