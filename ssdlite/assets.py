@@ -10,6 +10,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,7 +62,9 @@ def sha256(path: Path) -> str:
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     """Call `write(temporary)` on a file beside `path`, then rename it into place (never half-written)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(handle)
+    temporary = Path(name)
     try:
         write(temporary)
         os.replace(temporary, path)

@@ -8,13 +8,13 @@ mapping leaves out are dropped and counted. Boxes come out as COCO
 
 import json
 import logging
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Literal, NamedTuple
 
 from PIL import Image
+
+from ssdlite.assets import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -82,14 +82,7 @@ class ConversionError(ValueError):
 
 def write_json(data: dict, path: str | Path) -> None:
     """Write `data` to a temporary file beside `path`, then rename it: never half a file."""
-    path = Path(path)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as file:
-        try:
-            json.dump(data, file)
-        except BaseException:
-            os.unlink(file.name)
-            raise
-    os.replace(file.name, path)
+    write_atomically(Path(path), lambda temporary: temporary.write_text(json.dumps(data)))
 
 
 def _categories(class_map: dict[str, str]) -> list[dict]:
