@@ -1,4 +1,4 @@
-# `make test` builds the environment from nothing, lints and runs the suite.
+# `make install` builds the environment (.venv) from nothing; `make test` installs, lints and runs the suite.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,7 +8,7 @@ SHARE := $(VENV)/share/ssdlite
 OBJECTRON := @mediapipe/objectron@0.4.1675468480
 OPENCV_DOC := opencv-doc=4.6.0+dfsg-12
 
-.PHONY: test test-fast lint format demo demo-real clean-venv
+.PHONY: install test test-fast lint format demo demo-real clean-venv
 
 $(STAMP): requirements.txt requirements-no-deps.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ $(STAMP): requirements.txt requirements-no-deps.txt pyproject.toml
 		mv vtest.avi.part vtest.avi; rm -f opencv-doc_*.deb vtest.avi.part
 	touch $(STAMP)
 
+install: $(STAMP)
+	@echo "installed into $(VENV): activate it with 'source $(VENV)/bin/activate', then run 'ssdlite --help'"
+
 test: lint
 	$(PY) -m pytest -q
 
@@ -31,7 +34,7 @@ test-fast: lint
 	$(PY) -m pytest -q -m "not slow"
 
 # ruff: rules and line length in pyproject.toml; the tree must pass both checks.
-lint: $(STAMP)
+lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
