@@ -14,8 +14,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ssdlite.errors import SsdliteError
 
-class AssetError(ValueError):
+
+class AssetError(SsdliteError, ValueError):
     """A third-party file is missing, foreign or damaged; the message names it and the fix."""
 
 

@@ -15,13 +15,14 @@ import torch
 
 from ssdlite.assets import write_atomically
 from ssdlite.config import Config, ConfigError, from_dict, to_dict
+from ssdlite.errors import SsdliteError
 from ssdlite.model.build import build_model
 from ssdlite.model.detector import SSDLite
 
 MODEL_PREFIX = "model."
 
 
-class CheckpointError(ValueError):
+class CheckpointError(SsdliteError, ValueError):
     """A file that is not a usable ssdlite checkpoint."""
 
 

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ssdlite.config_types import coerce, matches, parse_literal, type_name
+from ssdlite.errors import SsdliteError
 
 
-class ConfigError(ValueError):
+class ConfigError(SsdliteError, ValueError):
     """A config file, key or value is wrong; the message names it."""
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ssdlite.errors import SsdliteError
+
 try:
     import av
 except ImportError:  # the optional `video` extra
@@ -26,6 +28,10 @@ ASSUMED_FPS = 25.0  # for videos whose frame rate is unknown
 # a damaged stretch, and a file cut short fails at once; one second at 25 fps.
 MAX_FAILED_READS = 25
 EXAMPLES = 5  # frame numbers quoted
+
+
+class VideoError(SsdliteError, ValueError):
+    """A video that cannot be read; the message names the file."""
 
 
 @dataclass
@@ -81,18 +87,18 @@ def read_video(path: str | Path) -> Video:
     """Open a video file and read its first frame.
 
     Raises:
-        ValueError: the file is missing, is not a video OpenCV can decode, or has no frames.
+        VideoError: the file is missing, is not a video OpenCV can decode, or has no frames.
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"cannot read video {path}: no such file")
+        raise VideoError(f"cannot read video {path}: no such file")
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
-        raise ValueError(f"cannot read video {path}: not a video file OpenCV can decode")
+        raise VideoError(f"cannot read video {path}: not a video file OpenCV can decode")
     ok, first = capture.read()
     if not ok:
         capture.release()
-        raise ValueError(f"cannot read video {path}: it has no frames")
+        raise VideoError(f"cannot read video {path}: it has no frames")
     fps = capture.get(cv2.CAP_PROP_FPS)
     fps_known = bool(np.isfinite(fps) and fps > 0)
     if not fps_known:

@@ -12,16 +12,15 @@ which also calibrate INT8; torchvision's SSDLite is the reference.
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from ssdlite.checkpoint import CheckpointError
-from ssdlite.config import ConfigError, load_config
-from ssdlite.data.coco import DatasetError
+from ssdlite.config import load_config
+from ssdlite.errors import reports_errors
 from ssdlite.inference.benchmark import format_table, run_benchmark
 
 
-def main() -> None:
+@reports_errors
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("config", nargs="?", default=Path(__file__).parents[1] / "configs/coco_ssdlite.py")
     parser.add_argument("--out", default="benchmark.json")
@@ -29,14 +28,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run, not numbers to quote")
     parser.add_argument("--deploy", metavar="CHECKPOINT", help="a trained checkpoint to measure in every runtime")
     parser.add_argument("--data", metavar="CONFIG", help="with --deploy: the config whose data scores and calibrates")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.deploy and not args.data:
+        parser.error("--deploy needs --data CONFIG (the validation and calibration images)")
     if args.deploy:
         deploy(args)
         return
-    try:
-        model_config = load_config(args.config).model
-    except ConfigError as error:
-        sys.exit(f"error: {error}")
+    model_config = load_config(args.config).model
     results = run_benchmark(model_config, args.threads, args.quick)
     print(format_table(results))
     with open(args.out, "w") as f:
@@ -47,12 +45,7 @@ def main() -> None:
 def deploy(args) -> None:
     from ssdlite.inference.deploy_benchmark import format_deployment_table, run_deployment_benchmark
 
-    if not args.data:
-        sys.exit("error: --deploy needs --data CONFIG (the validation and calibration images)")
-    try:
-        results = run_deployment_benchmark(args.deploy, args.data, args.threads, args.quick)
-    except (CheckpointError, ConfigError, DatasetError, FileNotFoundError) as error:
-        sys.exit(f"error: {' '.join(str(error).split())}")
+    results = run_deployment_benchmark(args.deploy, args.data, args.threads, args.quick)
     print(format_deployment_table(results))
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)

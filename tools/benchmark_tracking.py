@@ -7,11 +7,10 @@ python tools/benchmark_tracking.py --checkpoint PATH [--frames 300] [--threads 2
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from ssdlite.checkpoint import CheckpointError
 from ssdlite.data.synthetic import SCENES, write_clip
+from ssdlite.errors import reports_errors
 from ssdlite.tracking.benchmark import frames_per_second, tracker_alone_metrics, tracker_ms_per_frame
 from ssdlite.tracking.cli import load_detector
 from ssdlite.tracking.evaluate import CATEGORY_NAMES, evaluate_tracking
@@ -21,7 +20,8 @@ from ssdlite.video import read_video
 SHOWN = ("MOTA", "IDF1", "HOTA", "IDSW", "CLR_Re", "CLR_Pr")
 
 
-def main() -> None:
+@reports_errors
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--frames", type=int, default=300)
@@ -31,15 +31,12 @@ def main() -> None:
     parser.add_argument("--size", type=int, nargs=2, default=(360, 640), metavar=("H", "W"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="tracking_benchmark", help="where the clip, gt.txt and results.json go")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     height, width = args.size
     line = (width / 2, 0, width / 2, height)  # a vertical line through the middle: cross traffic crosses it
-    try:
-        detector = load_detector(args.checkpoint)
-    except (CheckpointError, ValueError, FileNotFoundError) as error:
-        sys.exit(f"error: {' '.join(str(error).split())}")
+    detector = load_detector(args.checkpoint)
     clip = write_clip(out / "clip.mp4", args.seed, tuple(args.size), args.scene, args.frames, args.fps)
     results = {"clip": str(clip), "frames": args.frames, "count_line": line}
     for every in (1, 2):

@@ -11,15 +11,16 @@ once on its validation split.
 import argparse
 import json
 import logging
-import sys
 from pathlib import Path
 
-from ssdlite.config import ConfigError, load_config
+from ssdlite.config import load_config
+from ssdlite.errors import reports_errors
 from ssdlite.training.benchmark import TORCHVISION_LR, format_table, run_training_benchmark
 
 CONFIGS = Path(__file__).parents[1] / "configs"
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, required=True, help="training time per model (may be fractional)")
@@ -33,11 +34,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.minutes <= 0:
-        sys.exit("error: --minutes must be positive")
-    try:
-        recipes = {Path(path).stem: load_config(path) for path in args.recipes}
-    except ConfigError as error:
-        sys.exit(f"error: {error}")
+        parser.error("--minutes must be positive")
+    recipes = {Path(path).stem: load_config(path) for path in args.recipes}
     torchvision_lr = None if args.no_torchvision else args.tv_lr
     results = run_training_benchmark(recipes, args.minutes, args.data, args.work_dir, args.threads, torchvision_lr)
     print(format_table(results))

@@ -6,16 +6,16 @@ replaces the data section, to evaluate on other data.
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from ssdlite.checkpoint import CheckpointError, load_checkpoint
-from ssdlite.config import ConfigError, apply_overrides, load_config
+from ssdlite.checkpoint import load_checkpoint
+from ssdlite.config import apply_overrides, load_config
 from ssdlite.data.build import build_dataset
-from ssdlite.data.coco import DatasetError
+from ssdlite.errors import reports_errors
 from ssdlite.evaluation import evaluate_model, summary_table
 
 
+@reports_errors
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("config", nargs="?", help="config whose data section to evaluate on (default: the checkpoint's)")
@@ -23,16 +23,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="data overrides, e.g. data.batch_size=8")
     parser.add_argument("--out", help="where metrics.json and detections.json go (default: beside the checkpoint)")
     args = parser.parse_args(argv)
-    try:
-        model, config, class_names = load_checkpoint(args.checkpoint)
-        if args.config:
-            config.data = load_config(args.config).data
-        config = apply_overrides(config, args.set)
-        config.data.classes = class_names  # labels must mean what they meant in training
-        dataset = build_dataset(config.data, "val", config.model.image_size)
-        evaluation = evaluate_model(model, dataset, config.data.batch_size, config.data.num_workers)
-    except (CheckpointError, ConfigError, DatasetError) as error:
-        sys.exit(f"error: {' '.join(str(error).split())}")  # one line, though torch.load's reasons span several
+    model, config, class_names = load_checkpoint(args.checkpoint)
+    if args.config:
+        config.data = load_config(args.config).data
+    config = apply_overrides(config, args.set)
+    config.data.classes = class_names  # labels must mean what they meant in training
+    dataset = build_dataset(config.data, "val", config.model.image_size)
+    evaluation = evaluate_model(model, dataset, config.data.batch_size, config.data.num_workers)
     print(summary_table(evaluation.metrics))
     skipped = evaluation.skipped_image_ids
     if skipped:

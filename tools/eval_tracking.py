@@ -9,36 +9,33 @@ The ground truth defaults to gt.txt beside the clip, as tools/make_synthetic.py 
 import argparse
 import json
 import logging
-import sys
 from pathlib import Path
 
-from ssdlite.checkpoint import CheckpointError
+from ssdlite.errors import reports_errors
 from ssdlite.tracking.cli import add_tracking_arguments, count_line, load_detector, predict_args, tracker_args
 from ssdlite.tracking.evaluate import evaluate_tracking
 
 
-def main() -> None:
+@reports_errors
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_tracking_arguments(parser)
     parser.add_argument("--clip", required=True, help="a video file")
     parser.add_argument("--gt", help="MOT ground truth (default: gt.txt beside the clip)")
     parser.add_argument("--class-agnostic", action="store_true", help="match tracks to ground truth whatever their class")
     parser.add_argument("--out", help="also write the results here as JSON")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        result = evaluate_tracking(
-            load_detector(args.checkpoint),
-            args.clip,
-            args.gt or Path(args.clip).with_name("gt.txt"),
-            args.every,
-            count_line(args),
-            not args.class_agnostic,
-            tracker_args(args),
-            **predict_args(args),
-        )
-    except (CheckpointError, ValueError, FileNotFoundError) as error:
-        sys.exit(f"error: {' '.join(str(error).split())}")
+    result = evaluate_tracking(
+        load_detector(args.checkpoint),
+        args.clip,
+        args.gt or Path(args.clip).with_name("gt.txt"),
+        args.every,
+        count_line(args),
+        not args.class_agnostic,
+        tracker_args(args),
+        **predict_args(args),
+    )
     print(f"{result['frames']} frames")
     print(
         "  ".join(

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import torch
 
-from ssdlite.checkpoint import CheckpointError, load_checkpoint
-from ssdlite.config import ConfigError, load_config
+from ssdlite.checkpoint import load_checkpoint
+from ssdlite.config import load_config
 from ssdlite.data.build import build_dataset
-from ssdlite.data.coco import DatasetError
+from ssdlite.errors import reports_errors
 from ssdlite.evaluation import evaluate_predict
 from ssdlite.inference import Detector
 from ssdlite.inference.export import check_onnx, export_onnx
@@ -48,8 +48,6 @@ def export(args, model, config, class_names) -> Path:
         return export_onnx(model, config, class_names, out, nms=args.nms, dynamic_batch=args.dynamic_batch)
     from ssdlite.inference.openvino_ir import export_openvino
 
-    if args.nms:
-        raise ValueError("--nms is for ONNX only: the OpenVINO IR holds the raw outputs, decoded outside")
     onnx_path = export_onnx(model, config, class_names, out.with_suffix(".onnx"), dynamic_batch=True)
     return export_openvino(onnx_path, out)
 
@@ -84,7 +82,8 @@ def int8(args, config, class_names, fp32_path: Path) -> None:
     print(f"wrote {out}")
 
 
-def main() -> None:
+@reports_errors
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--format", choices=("onnx", "openvino"), default="onnx")
@@ -97,23 +96,23 @@ def main() -> None:
     parser.add_argument("--calibration", metavar="CONFIG", help="config whose data calibrates and scores INT8")
     parser.add_argument("--calibration-images", type=int, default=300, help="training images to calibrate on")
     parser.add_argument("--accept-int8-loss", action="store_true", help="keep INT8 even if it loses > 1 AP point")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.nms and args.format == "openvino":
+        parser.error("--nms is for ONNX only: the OpenVINO IR holds the raw outputs, decoded outside")
     if args.int8 and not args.calibration:
         parser.error("--int8 needs --calibration CONFIG (real images of your data; never random tensors)")
     if args.int8 and args.nms:
         parser.error("--int8 quantises the raw-output graph; drop --nms")
     args.dynamic_batch = args.dynamic_batch or args.int8 or args.format == "openvino"  # INT8 is scored at batch 8
+    model, config, class_names = load_checkpoint(args.checkpoint)
+    out = export(args, model, config, class_names)
     try:
-        model, config, class_names = load_checkpoint(args.checkpoint)
-        out = export(args, model, config, class_names)
         check(model, out, dynamic_batch=args.dynamic_batch, nms=args.nms)
-        print(f"wrote {out} (checked against PyTorch)")
-        if args.int8:
-            int8(args, config, class_names, out)
-    except AssertionError as error:
+    except AssertionError as error:  # the exported file computes otherwise than PyTorch
         sys.exit(f"export check FAILED: {error}")
-    except (CheckpointError, ConfigError, DatasetError, ValueError, FileNotFoundError) as error:
-        sys.exit(f"error: {' '.join(str(error).split())}")  # one line, though torch.load's reasons span several
+    print(f"wrote {out} (checked against PyTorch)")
+    if args.int8:
+        int8(args, config, class_names, out)
 
 
 if __name__ == "__main__":

@@ -9,17 +9,17 @@ path), else in onnxruntime.
 
 import argparse
 import logging
-import sys
 import time
 from pathlib import Path
 
-from ssdlite.checkpoint import CheckpointError
+from ssdlite.errors import reports_errors
 from ssdlite.inference import Detector
 from ssdlite.inference.annotate import infer_images, infer_video, is_video
 from ssdlite.inference.predictor import leave_the_cores_to_the_runtime
 
 
-def main() -> None:
+@reports_errors
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="a training checkpoint (.ckpt), an exported .onnx or OpenVINO .xml")
     parser.add_argument("--backend", choices=("auto", "onnxruntime", "openvino"), default="auto", help="what runs an .onnx file")
@@ -28,26 +28,23 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="videos: detect on every Nth frame")
     parser.add_argument("--score-threshold", type=float, default=0.3, help="drawn and recorded detections score above this")
     parser.add_argument("--classes", nargs="*", help="keep only these class names")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        detector = Detector.load(args.checkpoint, args.backend)
-        leave_the_cores_to_the_runtime(detector)
-        logging.info("running %s in %s", args.checkpoint, detector.backend)
-        predict_args = {"score_threshold": args.score_threshold, "classes": args.classes}
-        out = Path(args.out)
-        start = time.perf_counter()
-        if is_video(args.source):
-            summary = infer_video(detector, args.source, out, args.every, **predict_args)
-            count, unit = summary["frames_read"], "frames"
-            print(f"wrote {summary['output']}, {out / 'detections.jsonl'} and {out / 'summary.json'}")
-        else:
-            count, unit = infer_images(detector, args.source, out, **predict_args), "images"
-            print(f"wrote {count} annotated images and {out / 'detections.jsonl'} to {out}")
-        seconds = time.perf_counter() - start
-        print(f"{count} {unit} in {seconds:.1f} s: {count / seconds:.1f} {unit}/s end to end ({detector.backend})")
-    except (CheckpointError, ValueError, FileNotFoundError) as error:
-        sys.exit(f"error: {' '.join(str(error).split())}")  # one line, though torch.load's reasons span several
+    detector = Detector.load(args.checkpoint, args.backend)
+    leave_the_cores_to_the_runtime(detector)
+    logging.info("running %s in %s", args.checkpoint, detector.backend)
+    predict_args = {"score_threshold": args.score_threshold, "classes": args.classes}
+    out = Path(args.out)
+    start = time.perf_counter()
+    if is_video(args.source):
+        summary = infer_video(detector, args.source, out, args.every, **predict_args)
+        count, unit = summary["frames_read"], "frames"
+        print(f"wrote {summary['output']}, {out / 'detections.jsonl'} and {out / 'summary.json'}")
+    else:
+        count, unit = infer_images(detector, args.source, out, **predict_args), "images"
+        print(f"wrote {count} annotated images and {out / 'detections.jsonl'} to {out}")
+    seconds = time.perf_counter() - start
+    print(f"{count} {unit} in {seconds:.1f} s: {count / seconds:.1f} {unit}/s end to end ({detector.backend})")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ import argparse
 
 from ssdlite.config import DataConfig
 from ssdlite.data.synthetic import SCENES, images_per_second, make_synthetic_dataset
+from ssdlite.errors import reports_errors
 
 
-def main() -> None:
+@reports_errors
+def main(argv: list[str] | None = None) -> None:
     defaults = DataConfig()  # what data.synthetic=True generates
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out")
@@ -27,7 +29,7 @@ def main() -> None:
     parser.add_argument("--clip-frames", type=int, default=48, help="frames of clip.mp4 (with gt.txt beside it)")
     parser.add_argument("--clip-fps", type=int, default=12, help="frame rate of clip.mp4")
     parser.add_argument("--speed", action="store_true", help="also measure images per second on one core")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     paths = make_synthetic_dataset(
         args.out, args.train, args.val, args.seed, args.scene, tuple(args.size), args.clip_frames, args.clip_fps
     )

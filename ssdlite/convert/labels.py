@@ -3,11 +3,13 @@
 import re
 from pathlib import Path
 
+from ssdlite.errors import SsdliteError
+
 ITEM = re.compile(r"item\s*\{(.*?)\}", re.S)
 FIELD = r"(?<!\w){}\s*:\s*(?:\"([^\"]*)\"|'([^']*)'|(\d+))"
 
 
-class LabelMapError(ValueError):
+class LabelMapError(SsdliteError, ValueError):
     """Class names that cannot be read or do not fit the model's classes; the message names the file and the fix."""
 
 

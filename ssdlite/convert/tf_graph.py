@@ -13,6 +13,8 @@ from google.protobuf.message import DecodeError
 from tensorboard.compat.proto.graph_pb2 import GraphDef
 from tensorboard.compat.proto.tensor_pb2 import TensorProto
 
+from ssdlite.errors import SsdliteError
+
 # TF DataType enum -> (numpy dtype, the TensorProto field listing values when there is no tensor_content)
 DTYPES = {
     1: (np.float32, "float_val"),
@@ -27,7 +29,7 @@ DTYPES = {
 }
 
 
-class TFGraphError(ValueError):
+class TFGraphError(SsdliteError, ValueError):
     """A file that is no usable TF frozen graph, or a graph of another architecture; the message names the file and the fix."""
 
 

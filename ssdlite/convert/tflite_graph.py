@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from ssdlite.convert.tf_layout import depthwise_1hwc_to_oihw, ohwi_to_oihw
+from ssdlite.errors import SsdliteError
 
 MAGIC = b"TFL3"  # the flatbuffer file identifier, at bytes 4-8
 WEIGHT_TYPES = {tflite.TensorType.FLOAT32: np.float32, tflite.TensorType.FLOAT16: np.float16}
@@ -22,7 +23,7 @@ OP_NAMES = {code: name for name, code in vars(tflite.BuiltinOperator).items() if
 PADDING_NAMES = {code: name for name, code in vars(tflite.Padding).items() if not name.startswith("_")}
 
 
-class TFLiteError(ValueError):
+class TFLiteError(SsdliteError, ValueError):
     """A file that is not the TFLite model expected; the message names the file and the fix."""
 
 

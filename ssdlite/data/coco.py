@@ -17,6 +17,7 @@ from pycocotools.coco import COCO
 from torch.utils.data import Dataset
 
 from ssdlite.data.image_file import UnreadableImageError, read_image
+from ssdlite.errors import SsdliteError
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ REQUIRED_KEYS = {
 }
 
 
-class DatasetError(ValueError):
+class DatasetError(SsdliteError, ValueError):
     """Annotations or images that cannot be trained on; the message says which and how to fix them."""
 
 

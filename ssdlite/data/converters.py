@@ -15,6 +15,7 @@ from typing import Literal, NamedTuple
 from PIL import Image
 
 from ssdlite.assets import write_atomically
+from ssdlite.errors import SsdliteError
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ KITTI_DIFFICULTY = {
 }
 
 
-class ConversionError(ValueError):
+class ConversionError(SsdliteError, ValueError):
     """A label file that cannot be converted; the message names the file and record."""
 
 

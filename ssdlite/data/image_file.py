@@ -15,10 +15,12 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from ssdlite.errors import SsdliteError
+
 JPEG_START, JPEG_END = b"\xff\xd8", b"\xff\xd9"  # the SOI and EOI markers
 
 
-class UnreadableImageError(ValueError):
+class UnreadableImageError(SsdliteError, ValueError):
     """An image file that cannot be decoded, or decodes only in part.
 
     Attributes:

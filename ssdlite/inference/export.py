@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from ssdlite.config import Config, to_dict
+from ssdlite.errors import InputError
 from ssdlite.model.detector import SSDLite
 from ssdlite.model.mode import eval_mode
 
@@ -47,7 +48,7 @@ def export_onnx(
         dynamic_batch: a dynamic batch axis (raw outputs only).
     """
     if nms and dynamic_batch:
-        raise ValueError("the graph with NMS takes one image at a time; drop --dynamic-batch or --nms")
+        raise InputError("the graph with NMS takes one image at a time; drop --dynamic-batch or --nms")
     example = torch.zeros(1, 3, *model.image_size)
     output_names = NMS_OUTPUTS if nms else RAW_OUTPUTS
     dynamic_axes = {name: {0: "batch"} for name in ("images", *RAW_OUTPUTS)} if dynamic_batch else None

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from ssdlite.data.image_file import UnreadableImageError, read_image
+from ssdlite.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def expand_source(source: str | Path) -> tuple[list[Path], bool]:
         return [path], True
     matches = sorted(Path(p) for p in glob.glob(str(source)) if Path(p).suffix.lower() in IMAGE_SUFFIXES)
     if not matches:
-        raise FileNotFoundError(f"{source}: no such file or folder, and no images match it as a glob")
+        raise InputError(f"{source}: no such file or folder, and no images match it as a glob")
     return matches, False
 
 
@@ -48,7 +49,7 @@ def load_inputs(inputs, bgr: bool) -> Iterator[tuple[str, np.ndarray]]:
                     image = read_image(path)
                 except UnreadableImageError as error:
                     if single:
-                        raise ValueError(f"cannot read image {error}") from error
+                        raise InputError(f"cannot read image {error}") from error
                     log.warning("skipping unreadable image %s", error)
                     continue
                 yield str(path), image

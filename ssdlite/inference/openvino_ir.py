@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 
 from ssdlite.config import Config, from_dict
+from ssdlite.errors import InputError
 from ssdlite.inference.postprocessing_network import kept_detections, postprocessing_inputs
 from ssdlite.model.detector import SSDLite
 from ssdlite.model.mode import eval_mode
@@ -63,7 +64,7 @@ def read_metadata(model, path: str | Path) -> tuple[Config, tuple[str, ...]]:
     else:
         metadata = {}
     if any(key not in metadata for key in METADATA_KEYS):
-        raise ValueError(
+        raise InputError(
             f"{path} has no ssdlite metadata (config, class names): it was not written by "
             "tools/export.py; export the checkpoint again"
         )
@@ -107,14 +108,14 @@ def read_ir(path: str | Path) -> tuple[object, Config, tuple[str, ...]]:
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist")
+        raise InputError(f"{path} does not exist")
     try:
         model = openvino.Core().read_model(str(path))
     except RuntimeError as error:
-        raise ValueError(f"{path} could not be read by OpenVINO: {error}") from error
+        raise InputError(f"{path} could not be read by OpenVINO: {error}") from error
     config, class_names = read_metadata(model, path)
     if tuple(output.get_any_name() for output in model.outputs) != SSDLite.OUTPUT_NAMES:
-        raise ValueError(f"{path} does not have the raw outputs {SSDLite.OUTPUT_NAMES}; export it again without --nms")
+        raise InputError(f"{path} does not have the raw outputs {SSDLite.OUTPUT_NAMES}; export it again without --nms")
     return model, config, class_names
 
 

@@ -14,6 +14,7 @@ import torch
 
 from ssdlite.checkpoint import load_checkpoint
 from ssdlite.config import ModelConfig, from_dict
+from ssdlite.errors import InputError
 from ssdlite.evaluation import coco_results
 from ssdlite.inference.inputs import batches, load_inputs
 from ssdlite.inference.postprocessing_network import kept_detections, postprocessing_inputs
@@ -146,10 +147,10 @@ class Detector:
         session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         meta = session.get_modelmeta().custom_metadata_map
         if "ssdlite_config" not in meta:
-            raise ValueError(f"{path} was not exported by ssdlite (no ssdlite_config metadata)")
+            raise InputError(f"{path} was not exported by ssdlite (no ssdlite_config metadata)")
         outputs = tuple(output.name for output in session.get_outputs())
         if outputs != SSDLite.OUTPUT_NAMES:
-            raise ValueError(
+            raise InputError(
                 f"{path} has NMS in its graph (outputs {', '.join(outputs)}); export it without --nms for the Detector"
             )
 
@@ -236,16 +237,16 @@ class Detector:
         post = copy.copy(self.postprocessor)
         if score_threshold is not None:
             if not 0 <= score_threshold <= 1:
-                raise ValueError(f"score_threshold = {score_threshold}: a score threshold must lie in [0, 1], e.g. 0.3")
+                raise InputError(f"score_threshold = {score_threshold}: a score threshold must lie in [0, 1], e.g. 0.3")
             post.score_threshold = score_threshold
         if max_detections is not None:
             if isinstance(max_detections, bool) or not isinstance(max_detections, int) or max_detections < 1:
-                raise ValueError(f"max_detections = {max_detections!r}: give a whole number of at least 1, e.g. 100")
+                raise InputError(f"max_detections = {max_detections!r}: give a whole number of at least 1, e.g. 100")
             post.max_detections_per_image = max_detections
         if classes is not None:
             unknown = set(classes) - set(self.class_names)
             if unknown:
-                raise ValueError(f"unknown classes {sorted(unknown)}; this model knows {list(self.class_names)}")
+                raise InputError(f"unknown classes {sorted(unknown)}; this model knows {list(self.class_names)}")
             post.labels_to_keep = {self.class_names.index(name) + 1 for name in classes}
         return post
 

@@ -29,6 +29,7 @@ from torch import Tensor
 
 from ssdlite.config import Config
 from ssdlite.data.build import build_dataset
+from ssdlite.data.coco import DatasetError
 from ssdlite.data.transforms import val_transform
 from ssdlite.inference.openvino_ir import onnx_metadata
 from ssdlite.training.datamodule import DetectionDataModule
@@ -39,12 +40,12 @@ def calibration_images(config: Config, count: int) -> Tensor:
 
     Raises:
         DataNotFoundError: the config's data is not on disk.
-        ValueError: the split has fewer than `count` images.
+        DatasetError: the split has fewer than `count` images.
     """
     DetectionDataModule(config.data, config.model.image_size, config.train.seed).prepare_data()  # built-in data: made here
     dataset = build_dataset(config.data, "train", config.model.image_size)
     if len(dataset) < count:
-        raise ValueError(
+        raise DatasetError(
             f"{config.data.train_annotations} has {len(dataset)} training images, fewer than the {count} "
             "asked for calibration; lower --calibration-images or point the config at more data"
         )

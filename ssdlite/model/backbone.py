@@ -11,6 +11,7 @@ from torchvision.models import MobileNet_V2_Weights, mobilenet_v2
 from torchvision.models.mobilenetv2 import InvertedResidual
 from torchvision.ops.misc import Conv2dNormActivation
 
+from ssdlite.config import ConfigError
 from ssdlite.model.imagenet_weights import IMAGENET, imagenet_state_dict
 from ssdlite.model.mode import eval_mode
 
@@ -169,17 +170,17 @@ def load_mobilenet_weights(mobilenet: nn.Module, source: str) -> None:
     elif source in MobileNet_V2_Weights.__members__:
         state_dict = MobileNet_V2_Weights[source].get_state_dict(progress=False)
     else:
-        raise FileNotFoundError(
+        raise ConfigError(
             f"pretrained backbone {source!r} is neither a file nor a torchvision weights name "
             f"({', '.join(MobileNet_V2_Weights.__members__)}); set model.pretrained_backbone to "
             f"{IMAGENET!r}, a torchvision mobilenet_v2 state_dict path or None"
         )
     if not isinstance(state_dict, dict) or not any(key.startswith("features.") for key in state_dict):
-        raise ValueError(f"{source} is not a torchvision MobileNetV2 state_dict (no 'features.*' keys)")
+        raise ConfigError(f"{source} is not a torchvision MobileNetV2 state_dict (no 'features.*' keys)")
     try:
         result = mobilenet.load_state_dict(state_dict, strict=False)
     except RuntimeError as error:
-        raise ValueError(f"{source} does not fit this MobileNetV2 (is model.width_mult right?): {error}") from error
+        raise ConfigError(f"{source} does not fit this MobileNetV2 (is model.width_mult right?): {error}") from error
     loaded = len(state_dict) - len(result.unexpected_keys)
     log.info("loaded %d tensors from %s", loaded, source)
     # SSDLite drops the classifier: a features-only file (as imagenet_weights caches) misses nothing.

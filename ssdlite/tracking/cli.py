@@ -23,7 +23,7 @@ def tracker_args(args: argparse.Namespace) -> dict:
 
 
 def count_line(args: argparse.Namespace) -> tuple[float, float, float, float] | None:
-    """The parsed --count-line, or None; ValueError naming the option when malformed."""
+    """The parsed --count-line, or None; InputError naming the option when malformed."""
     return parse_line(args.count_line) if args.count_line else None
 
 

@@ -3,19 +3,21 @@
 import numpy as np
 import supervision as sv
 
+from ssdlite.errors import InputError
+
 DIRECTIONS = ("in", "out")
 
 
 def parse_line(text: str) -> tuple[float, float, float, float]:
-    """'x1,y1,x2,y2' (pixels) -> (x1, y1, x2, y2); ValueError naming --count-line otherwise."""
+    """'x1,y1,x2,y2' (pixels) -> (x1, y1, x2, y2); InputError naming --count-line otherwise."""
     try:
         values = tuple(float(value) for value in text.split(","))
     except ValueError:
         values = ()
     if len(values) != 4:
-        raise ValueError(f"--count-line {text!r}: expected x1,y1,x2,y2 in pixels, e.g. 0,270,640,270")
+        raise InputError(f"--count-line {text!r}: expected x1,y1,x2,y2 in pixels, e.g. 0,270,640,270")
     if values[:2] == values[2:]:
-        raise ValueError(f"--count-line {text!r}: the two ends are the same point")
+        raise InputError(f"--count-line {text!r}: the two ends are the same point")
     return values
 
 
@@ -41,7 +43,7 @@ class LineCounter:
         height, width = image_size
         x1, y1, x2, y2 = line
         if not all(0 <= x <= width for x in (x1, x2)) or not all(0 <= y <= height for y in (y1, y2)):
-            raise ValueError(f"--count-line {','.join(f'{v:g}' for v in line)} lies outside the {width}x{height} frame")
+            raise InputError(f"--count-line {','.join(f'{v:g}' for v in line)} lies outside the {width}x{height} frame")
         self.line = line
         self.zone = sv.LineZone(
             start=sv.Point(x1, y1),

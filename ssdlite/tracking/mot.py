@@ -12,6 +12,7 @@ import torch
 from torchvision.ops import box_convert
 from trackers import load_mot_file
 
+from ssdlite.errors import InputError
 from ssdlite.tracking.metrics import FrameObjects
 
 IGNORED = 0  # the flag column's value for rows that are not scored
@@ -24,22 +25,22 @@ def read_ground_truth(path: str | Path, category_names: dict[int, str], num_fram
         category_names: COCO category id -> class name, for the class column.
 
     Raises:
-        ValueError: the file is missing or malformed, names an unknown class, has a box of no
+        InputError: the file is missing or malformed, names an unknown class, has a box of no
             area, or a frame past `num_frames`; the message names the file.
     """
     try:
         rows_per_frame = load_mot_file(path)
     except (FileNotFoundError, ValueError) as error:
-        raise ValueError(f"{path}: not a MOT ground-truth file ({error})") from None
+        raise InputError(f"{path}: not a MOT ground-truth file ({error})") from None
     frames = [FrameObjects(np.zeros(0, int), np.zeros((0, 4)), np.array([], dtype=object)) for _ in range(num_frames)]
     for frame, rows in sorted(rows_per_frame.items()):
         if not 1 <= frame <= num_frames:
-            raise ValueError(f"{path}: frame {frame} is outside the video's frames 1..{num_frames}")
+            raise InputError(f"{path}: frame {frame} is outside the video's frames 1..{num_frames}")
         if not (np.isfinite(rows.boxes).all() and (rows.boxes[:, 2:] > 0).all()):
-            raise ValueError(f"{path}: frame {frame} has a box with no area or a non-number")
+            raise InputError(f"{path}: frame {frame} has a box with no area or a non-number")
         unknown = set(rows.classes.tolist()) - set(category_names)
         if unknown:
-            raise ValueError(f"{path}: frame {frame} has class {sorted(unknown)[0]}, not one of {sorted(category_names)}")
+            raise InputError(f"{path}: frame {frame} has class {sorted(unknown)[0]}, not one of {sorted(category_names)}")
         scored = rows.confidences != IGNORED
         boxes = box_convert(torch.as_tensor(rows.boxes[scored]), "xywh", "xyxy").numpy()
         names = np.array([category_names[int(c)] for c in rows.classes[scored]], dtype=object)

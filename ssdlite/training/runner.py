@@ -12,7 +12,9 @@ import torch
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
+from ssdlite.checkpoint import CheckpointError
 from ssdlite.config import Accelerator, Config, Precision, to_dict
+from ssdlite.errors import SsdliteError
 from ssdlite.model.transfer import adopt_input_convention, init_from_checkpoint
 from ssdlite.training.callbacks import PlanReport, RunPlots, Throughput
 from ssdlite.training.datamodule import DetectionDataModule
@@ -28,7 +30,7 @@ def make_run_dir(config_path: str | Path, work_dir: str | Path | None, root: str
     return Path(root) / f"{Path(config_path).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-class RunDirError(ValueError):
+class RunDirError(SsdliteError, ValueError):
     """The run directory already holds another run."""
 
 
@@ -69,7 +71,7 @@ def find_resume_checkpoint(resume: str | None, run_dir: Path) -> str | None:
         last = run_dir / "last.ckpt"
         return str(last) if last.is_file() else None
     if resume is not None and not Path(resume).is_file():
-        raise FileNotFoundError(f"--resume {resume}: no such checkpoint")
+        raise CheckpointError(f"--resume {resume}: no such checkpoint")
     return resume
 
 

@@ -15,6 +15,7 @@ from torchvision.ops import box_iou
 
 from ssdlite.config import Config, DataConfig, ModelConfig
 from ssdlite.data.build import DataNotFoundError
+from ssdlite.errors import InputError
 from ssdlite.inference import Detector, openvino_ir
 from ssdlite.inference.export import export_onnx
 from ssdlite.inference.openvino_ir import check_openvino, export_openvino
@@ -83,7 +84,7 @@ def test_files_not_written_by_ssdlite_are_refused(exported, tmp_path):
     garbage.write_text("<net>")
     with pytest.raises(ValueError, match=f"{garbage} could not be read by OpenVINO"):
         Detector.from_openvino(garbage)
-    with pytest.raises(FileNotFoundError, match="missing.xml does not exist"):
+    with pytest.raises(InputError, match="missing.xml does not exist"):
         Detector.from_openvino(tmp_path / "missing.xml")
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torchvision.models import mobilenet_v2
 
-from ssdlite.config import ModelConfig
+from ssdlite.config import ConfigError, ModelConfig
 from ssdlite.model.build import build_backbone
 
 
@@ -49,15 +49,15 @@ def test_missing_keys_are_reported(tmp_path, caplog):
 
 
 def test_wrong_weights_are_clear_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="neither a file nor a torchvision weights name"):
+    with pytest.raises(ConfigError, match="neither a file nor a torchvision weights name"):
         build_backbone(ModelConfig(pretrained_backbone=str(tmp_path / "nope.pth")))
     path = tmp_path / "other.pth"
     torch.save({"conv.weight": torch.zeros(1)}, path)
-    with pytest.raises(ValueError, match="not a torchvision MobileNetV2 state_dict"):
+    with pytest.raises(ConfigError, match="not a torchvision MobileNetV2 state_dict"):
         build_backbone(ModelConfig(pretrained_backbone=str(path)))
     wide = tmp_path / "wide.pth"
     torch.save(mobilenet_v2(width_mult=1.4).state_dict(), wide)
-    with pytest.raises(ValueError, match="width_mult"):
+    with pytest.raises(ConfigError, match="width_mult"):
         build_backbone(ModelConfig(pretrained_backbone=str(wide)))
 
 

@@ -2,12 +2,13 @@
 
 import argparse
 import logging
-import sys
 
-from ssdlite.data.converters import KITTI_DIFFICULTY, ConversionError, kitti_to_coco, write_json
+from ssdlite.data.converters import KITTI_DIFFICULTY, kitti_to_coco, write_json
+from ssdlite.errors import reports_errors
 
 
-def main() -> None:
+@reports_errors
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--labels", required=True, help="folder of KITTI label .txt files (label_2)")
     parser.add_argument("--images", required=True, help="folder of the matching images (image_2)")
@@ -17,13 +18,10 @@ def main() -> None:
         choices=list(KITTI_DIFFICULTY),
         help="objects beyond this KITTI level (too short, occluded or truncated) become ignored crowd regions",
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        coco = kitti_to_coco(args.labels, args.images, difficulty=args.difficulty)
-        write_json(coco, args.out)
-    except (ConversionError, OSError) as error:
-        sys.exit(f"error: {error}")
+    coco = kitti_to_coco(args.labels, args.images, difficulty=args.difficulty)
+    write_json(coco, args.out)
     print(f"wrote {args.out}: {len(coco['images'])} images, {len(coco['annotations'])} boxes")
 
 
