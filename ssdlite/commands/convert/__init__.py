@@ -1,0 +1,20 @@
+"""ssdlite convert: other datasets' labels to COCO JSON, other frameworks' detectors to ssdlite checkpoints.
+
+Each converter is the code its script in tools/convert/ runs; `ssdlite convert NAME --help` gives its arguments.
+"""
+
+from ssdlite.commands import dispatch
+
+CONVERTERS = {
+    "bdd100k": ("ssdlite.commands.convert.bdd100k", "BDD100K detection labels (Scalabel JSON) to COCO JSON"),
+    "kitti": ("ssdlite.commands.convert.kitti", "KITTI object labels to COCO JSON"),
+    "tf-ssdlite": ("ssdlite.commands.convert.tf_ssdlite", "a TF Object Detection API SSDLite frozen graph to a checkpoint"),
+    "oidv4-tflite": (
+        "ssdlite.commands.convert.oidv4_tflite",
+        "MediaPipe's Open Images V4 SSD-MobileNetV2 (TFLite) to a checkpoint",
+    ),
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    dispatch("ssdlite convert", __doc__, CONVERTERS, argv)
