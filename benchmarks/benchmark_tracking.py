@@ -2,7 +2,7 @@
 line counts against ground truth), the tracker alone on near-perfect detections, the tracker's
 time per frame at 20 objects, and end-to-end frames per second beside the detector alone.
 
-python tools/benchmark_tracking.py --checkpoint PATH [--frames 300] [--threads 2] [--out DIR]
+python benchmarks/benchmark_tracking.py --checkpoint PATH [--frames 300] [--threads 2] [--out DIR]
 """
 
 import argparse
@@ -12,11 +12,11 @@ from pathlib import Path
 
 from ssdlite.checkpoint import CheckpointError
 from ssdlite.data.synthetic import SCENES, write_clip
-from ssdlite.tracking.benchmark import frames_per_second, tracker_alone_metrics, tracker_ms_per_frame
 from ssdlite.tracking.cli import load_detector
 from ssdlite.tracking.evaluate import CATEGORY_NAMES, evaluate_tracking
 from ssdlite.tracking.mot import read_ground_truth
 from ssdlite.video import read_video
+from tracking_measures import frames_per_second, tracker_alone_metrics, tracker_ms_per_frame
 
 SHOWN = ("MOTA", "IDF1", "HOTA", "IDSW", "CLR_Re", "CLR_Pr")
 

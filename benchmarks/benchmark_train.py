@@ -1,6 +1,6 @@
 """Accuracy after the same training time: our recipes against torchvision's SSDLite320-MobileNetV3.
 
-python tools/benchmark_train.py --minutes N [--out results.json] [--recipes CONFIG ...] [--data DIR]
+python benchmarks/benchmark_train.py --minutes N [--out results.json] [--recipes CONFIG ...] [--data DIR]
     [--work-dir DIR] [--threads T] [--tv-lr LR | --no-torchvision]
 
 Each model trains from scratch on the CPU for N minutes of wall clock on the built-in
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from ssdlite.config import ConfigError, load_config
-from ssdlite.training.benchmark import TORCHVISION_LR, format_table, run_training_benchmark
+from training_budget import TORCHVISION_LR, format_table, run_training_benchmark
 
 CONFIGS = Path(__file__).parents[1] / "configs"
 

@@ -21,12 +21,12 @@ from torch.utils.data import DataLoader
 from torchvision.models.detection import _utils as det_utils
 from torchvision.models.detection import ssdlite320_mobilenet_v3_large
 
+from speed import size
 from ssdlite.config import Config, DataConfig
 from ssdlite.data.batch import collate
 from ssdlite.data.build import build_dataset
 from ssdlite.data.synthetic import make_synthetic_dataset
 from ssdlite.evaluation import STAT_NAMES, evaluate_model
-from ssdlite.inference.benchmark import size
 from ssdlite.model.build import build_model
 from ssdlite.model.postprocess import scale_boxes
 from ssdlite.training.optim import build_optimizer, warmup_cosine_factor

@@ -21,7 +21,7 @@ config = Config(
         synthetic_val_images=100,
         # The demo's look: medium and large road users, moments of the road its clip shows, so
         # minutes on a CPU give a detector that tracks the clip. The training benchmark uses the
-        # harder "footage" scenes (tools/benchmark_train.py).
+        # harder "footage" scenes (benchmarks/benchmark_train.py).
         synthetic_scene="close",
         zoom_out_max=1.0,  # no zoom-out: the scenes' objects are small already, and the run is short
         batch_size=8,  # twice the steps of 16 in the same minutes on a CPU

@@ -6,13 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from ssdlite.inference.deploy_benchmark import interleaved_median_ms
+from deployment import interleaved_median_ms
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def run_benchmark_tool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "tools/benchmark.py", *args], cwd=REPO, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "benchmarks/benchmark.py", *args], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_a_missing_config_is_named(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from ssdlite.config import load_config
 from ssdlite.data.synthetic import make_synthetic_dataset
-from ssdlite.training.benchmark import TORCHVISION_NAME, format_table, max_time, run_training_benchmark
+from training_budget import TORCHVISION_NAME, format_table, max_time, run_training_benchmark
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,7 +56,7 @@ def test_a_missing_recipe_is_one_line_error(tmp_path):
     result = subprocess.run(
         [
             sys.executable,
-            "tools/benchmark_train.py",
+            "benchmarks/benchmark_train.py",
             "--minutes",
             "0.1",
             "--recipes",

@@ -1,4 +1,4 @@
-"""`tools/benchmark.py --deploy`: every runtime built from one checkpoint, timed and scored.
+"""`benchmarks/benchmark.py --deploy`: every runtime built from one checkpoint, timed and scored.
 
 Run as the tool, in its own process: NNCF and OpenVINO's quantisation leave threads and
 state behind that the rest of the suite should not inherit.
@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from deployment import TORCHVISION
 from ssdlite.checkpoint import save_checkpoint
 from ssdlite.config import Config, ModelConfig
 from ssdlite.data.synthetic import make_synthetic_dataset
 from ssdlite.data.synthetic_drawing import CATEGORIES
-from ssdlite.inference.deploy_benchmark import TORCHVISION
 from ssdlite.model.build import build_model
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,7 +40,7 @@ def test_every_runtime_is_timed_and_scored(tmp_path):
 
     out = tmp_path / "deploy.json"
     command = [
-        "tools/benchmark.py",
+        "benchmarks/benchmark.py",
         "--deploy",
         str(tmp_path / "model.ckpt"),
         "--data",
