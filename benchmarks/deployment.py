@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from torchvision.models.detection import ssdlite320_mobilenet_v3_large
 
 from ssdlite.checkpoint import load_checkpoint
 from ssdlite.config import load_config
@@ -27,9 +26,7 @@ from ssdlite.inference.export import export_onnx
 from ssdlite.inference.openvino_ir import export_openvino
 from ssdlite.inference.predictor import Detector
 from ssdlite.inference.quantize import calibration_images, quantize_onnx, quantize_openvino
-
-TORCHVISION = "torchvision_ssdlite320_mobilenet_v3_large"
-
+from torchvision_reference import NAME, build_reference
 
 IDLE_S = 0.02  # before each timed call: the previous runtime's threads stop spinning (OpenMP spins ~ms)
 
@@ -84,10 +81,10 @@ def timing_functions(detectors: dict[str, Detector], images: torch.Tensor, sizes
             (name, "postprocess_b1_ms"): lambda d=detector: postprocessing_after_network(d, one, sizes[:1]),
             (name, "end_to_end_b8_ms"): lambda d=detector: d.predict_tensors(eight, sizes[:8]),
         }
-    reference = ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=91).eval()
+    reference = build_reference().eval()
     one_list, eight_list = list(one), list(eight)  # it takes [0, 1], as ours, and resizes itself
-    fns[(TORCHVISION, "end_to_end_b1_ms")] = lambda: reference(one_list)
-    fns[(TORCHVISION, "end_to_end_b8_ms")] = lambda: reference(eight_list)
+    fns[(NAME, "end_to_end_b1_ms")] = lambda: reference(one_list)
+    fns[(NAME, "end_to_end_b8_ms")] = lambda: reference(eight_list)
     return fns
 
 
@@ -109,7 +106,7 @@ def run_deployment_benchmark(
         timings = interleaved_median_ms(
             timing_functions(detectors, images, original_sizes(targets)), *((1, 3) if quick else (5, 40))
         )
-        results = {name: {} for name in [*detectors, TORCHVISION]}
+        results = {name: {} for name in [*detectors, NAME]}
         for (name, figure), milliseconds in timings.items():
             if figure == "end_to_end_b8_ms":
                 results[name]["throughput_b8_img_s"] = 8000 / milliseconds
@@ -122,7 +119,7 @@ def run_deployment_benchmark(
 
 def format_deployment_table(results: dict[str, dict[str, float]]) -> str:
     figures = ["network_b1_ms", "end_to_end_b1_ms", "postprocess_b1_ms", "throughput_b8_img_s", "mAP"]
-    reference = results[TORCHVISION]["end_to_end_b1_ms"]
+    reference = results[NAME]["end_to_end_b1_ms"]
     lines = [f"{'runtime':<42}" + "".join(f"{f:>20}" for f in figures) + f"{'e2e b1 / torchvision':>22}"]
     for name, row in results.items():
         cells = "".join(f"{row[f] * (100 if f == 'mAP' else 1):>20.2f}" if f in row else f"{'':>20}" for f in figures)

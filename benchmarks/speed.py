@@ -14,7 +14,6 @@ from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
-from torchvision.models.detection import ssdlite320_mobilenet_v3_large
 
 from ssdlite.config import Config, DataConfig, ModelConfig
 from ssdlite.data.batch import collate
@@ -22,6 +21,7 @@ from ssdlite.data.build import build_dataset
 from ssdlite.data.synthetic import images_per_second, make_synthetic_dataset
 from ssdlite.inference.export import export_onnx
 from ssdlite.model.build import build_model
+from torchvision_reference import NAME, build_reference
 
 NUM_CLASSES = 91
 
@@ -114,7 +114,7 @@ def measure_ours(
 
 def measure_torchvision(images: dict[int, torch.Tensor], targets: list[dict], warmup: int, repeats: int) -> dict:
     image_size = tuple(images[1].shape[-2:])
-    model = ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=NUM_CLASSES).eval()
+    model = build_reference(NUM_CLASSES).eval()
     one, eight, sixteen = list(images[1]), list(images[8]), list(images[16])
     params, madds = size(model, lambda: model(one))
     with torch.inference_mode():
@@ -177,7 +177,7 @@ def run_benchmark(model_config: ModelConfig, threads: int | None = None, quick: 
         "image_size": list(image_size),
         "data_one_process": data,
         "ours": ours,
-        "torchvision_ssdlite320_mobilenet_v3_large": theirs,
+        NAME: theirs,
         "ratio_ours_over_theirs": ratios,
     }
 
@@ -185,7 +185,7 @@ def run_benchmark(model_config: ModelConfig, threads: int | None = None, quick: 
 def format_table(results: dict) -> str:
     ours, theirs, ratios = (
         results["ours"],
-        results["torchvision_ssdlite320_mobilenet_v3_large"],
+        results[NAME],
         results["ratio_ours_over_theirs"],
     )
     height, width = results["image_size"]

@@ -8,7 +8,8 @@ import pytest
 
 from ssdlite.config import load_config
 from ssdlite.data.synthetic import make_synthetic_dataset
-from training_budget import TORCHVISION_NAME, format_table, max_time, run_training_benchmark
+from torchvision_reference import NAME
+from training_budget import format_table, max_time, run_training_benchmark
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -36,18 +37,19 @@ def test_one_recipe_and_torchvision_train_for_the_budget_and_are_scored(tmp_path
     make_synthetic_dataset(data, num_train=24, num_val=8, seed=1, scene="footage", image_size=(90, 160))
     (tmp_path / "tiny.py").write_text(TINY_RECIPE)
     recipes = {"tiny": load_config(tmp_path / "tiny.py")}
-    results = run_training_benchmark(recipes, 0.1, data, tmp_path / "runs", threads=1)
+    classes = load_config(REPO / "configs/driving_ssdlite.py").data.classes
+    results = run_training_benchmark(recipes, classes=classes, minutes=0.1, data_dir=data, work_dir=tmp_path / "runs", threads=1)
 
     assert results["threads"] == 1 and results["minutes_budget"] == 0.1
     ours, theirs = results["runs"]
-    assert (ours["name"], theirs["name"]) == ("tiny", TORCHVISION_NAME)
+    assert (ours["name"], theirs["name"]) == ("tiny", NAME)
     assert (ours["input"], ours["width"], theirs["input"]) == ([96, 160], 0.35, [320, 320])
     for row in (ours, theirs):
         assert row["images_seen"] > 0 and row["madds_G"] > 0 and row["minutes"] > 0.1
         assert {"AP", "AP50", "APs", "AP/person", "AP/truck"} <= set(row["metrics"])
         assert all(0.0 <= value <= 1.0 for value in row["metrics"].values())
     assert ours["images_seen"] % 8 == 0 and (Path(ours["run_dir"]) / "final_metrics.json").is_file()
-    assert TORCHVISION_NAME in format_table(results)
+    assert NAME in format_table(results)
 
 
 @pytest.mark.slow

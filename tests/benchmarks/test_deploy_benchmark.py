@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from deployment import TORCHVISION
 from ssdlite.checkpoint import save_checkpoint
 from ssdlite.config import Config, ModelConfig
 from ssdlite.data.synthetic import make_synthetic_dataset
 from ssdlite.data.synthetic_drawing import CATEGORIES
 from ssdlite.model.build import build_model
+from torchvision_reference import NAME
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = ModelConfig(image_size=(96, 160), width_mult=0.5)
@@ -53,10 +53,10 @@ def test_every_runtime_is_timed_and_scored(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     results = json.loads(out.read_text())
 
-    assert set(results) == RUNTIMES | {TORCHVISION}
+    assert set(results) == RUNTIMES | {NAME}
     for name in RUNTIMES:
         assert set(results[name]) == {"network_b1_ms", "end_to_end_b1_ms", "postprocess_b1_ms", "throughput_b8_img_s", "mAP"}
         assert results[name]["postprocess_b1_ms"] > 0 and 0 <= results[name]["mAP"] <= 1
-    assert set(results[TORCHVISION]) == {"end_to_end_b1_ms", "throughput_b8_img_s"}
+    assert set(results[NAME]) == {"end_to_end_b1_ms", "throughput_b8_img_s"}
     assert results["openvino_fp32"]["mAP"] == pytest.approx(results["pytorch_eager"]["mAP"], abs=1e-3)
     assert "openvino_int8" in result.stdout and "e2e b1 / torchvision" in result.stdout
