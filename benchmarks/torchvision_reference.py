@@ -14,7 +14,8 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Timer
 from torch.optim.lr_scheduler import LambdaLR
-from torchvision.models.detection import SSD, ssdlite320_mobilenet_v3_large
+from torchvision.models.detection import ssdlite320_mobilenet_v3_large
+from torchvision.models.detection.ssd import SSD
 
 from ssdlite.config import DataConfig
 from ssdlite.data.coco import CocoDetection
