@@ -37,7 +37,7 @@ def main() -> None:
         model_config = load_config(args.config).model
     except ConfigError as error:
         sys.exit(f"error: {error}")
-    results = run_benchmark(model_config, args.threads, args.quick)
+    results = run_benchmark(model_config, threads=args.threads, quick=args.quick)
     print(format_table(results))
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)
@@ -50,7 +50,7 @@ def deploy(args) -> None:
     if not args.data:
         sys.exit("error: --deploy needs --data CONFIG (the validation and calibration images)")
     try:
-        results = run_deployment_benchmark(args.deploy, args.data, args.threads, args.quick)
+        results = run_deployment_benchmark(args.deploy, args.data, threads=args.threads, quick=args.quick)
     except (CheckpointError, ConfigError, DatasetError, FileNotFoundError) as error:
         sys.exit(f"error: {' '.join(str(error).split())}")
     print(format_deployment_table(results))

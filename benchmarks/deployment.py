@@ -9,6 +9,7 @@ runtime once, so drift and other load hit all of them alike; figures are
 medians over rounds. onnxruntime's idle threads do not spin (`Detector.from_onnx`).
 """
 
+import dataclasses
 import statistics
 import tempfile
 import time
@@ -89,7 +90,7 @@ def timing_functions(detectors: dict[str, Detector], images: torch.Tensor, sizes
 
 
 def run_deployment_benchmark(
-    checkpoint: str, data_config: str, threads: int | None = None, quick: bool = False
+    checkpoint: str, data_config: str, *, threads: int | None = None, quick: bool = False
 ) -> dict[str, dict[str, float]]:
     """Figures per runtime: "network_b1_ms", "end_to_end_b1_ms", "postprocess_b1_ms" (as it runs, right
     after the network), "throughput_b8_img_s" and "mAP" on `data_config`'s validation split
@@ -97,8 +98,7 @@ def run_deployment_benchmark(
     if threads:
         torch.set_num_threads(threads)
     model, config, class_names = load_checkpoint(checkpoint)
-    config.data = load_config(data_config).data
-    config.data.classes = class_names
+    config = dataclasses.replace(config, data=dataclasses.replace(load_config(data_config).data, classes=class_names))
     with tempfile.TemporaryDirectory() as folder, torch.inference_mode():
         detectors = build_detectors(checkpoint, model, config, class_names, Path(folder), 32 if quick else 300)
         val_set = build_dataset(config.data, "val", config.model.image_size)  # built-in data: made by calibration

@@ -6,6 +6,7 @@ ours takes the model section of a config (the paper model at 300x300 by default)
 torchvision's resizes every input to 320x320 itself.
 """
 
+import dataclasses
 import statistics
 import tempfile
 import time
@@ -144,7 +145,7 @@ def measure_data(num_images: int, image_size: tuple[int, int], folder: Path) -> 
     on built-in driving images (640x360 JPEGs), and the generator that makes them."""
     cfg = DataConfig()  # the built-in data as a config makes it
     paths = make_synthetic_dataset(folder, num_images, 1, cfg.synthetic_seed, cfg.synthetic_scene)
-    cfg.train_images, cfg.train_annotations = str(paths["train_images"]), str(paths["train_annotations"])
+    cfg = dataclasses.replace(cfg, train_images=str(paths["train_images"]), train_annotations=str(paths["train_annotations"]))
     dataset = build_dataset(cfg, "train", image_size)
     loader = torch.utils.data.DataLoader(dataset, batch_size=16, num_workers=0, collate_fn=collate, shuffle=True)
     start = time.perf_counter()
@@ -155,7 +156,7 @@ def measure_data(num_images: int, image_size: tuple[int, int], folder: Path) -> 
     }
 
 
-def run_benchmark(model_config: ModelConfig, threads: int | None = None, quick: bool = False) -> dict:
+def run_benchmark(model_config: ModelConfig, *, threads: int | None = None, quick: bool = False) -> dict:
     """Both models' figures and their ratios (ours / theirs)."""
     image_size = tuple(model_config.image_size)
     if threads:
