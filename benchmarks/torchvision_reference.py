@@ -8,6 +8,7 @@ as `DetectionSystem` trains ours, instead of a loop of its own.
 
 import dataclasses
 import sys
+import warnings
 from datetime import timedelta
 
 import lightning as L
@@ -131,12 +132,15 @@ def train_reference(reference: ReferenceSystem, data: DataConfig, *, minutes: fl
         max_time=timedelta(minutes=minutes),
         max_epochs=-1,  # the clock ends the run
         gradient_clip_val=GRAD_CLIP_NORM,
-        limit_val_batches=0,  # scored once, by the caller, after the budget
         use_distributed_sampler=False,  # the datamodule makes its own samplers
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
     )
-    trainer.fit(reference, datamodule=datamodule)
+    reference.train()  # Lightning trains a module in the mode it is given
+    with warnings.catch_warnings():
+        # the caller scores it once, after the budget: no validation_step
+        warnings.filterwarnings("ignore", message="You passed in a `val_dataloader` but have no `validation_step`")
+        trainer.fit(reference, datamodule=datamodule)
     return trainer.global_step * BATCH_SIZE, datamodule.val_set
