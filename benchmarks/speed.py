@@ -93,12 +93,12 @@ def measure_ours(
             "params_M": params,
             "madds_G": madds,
             "latency_b1_eager_ms": median_ms(lambda: model.predict(images[1]), warmup, repeats),
-            "throughput_b8_img_s": 8000 / median_ms(lambda: model.predict(images[8]), warmup, max(3, repeats // 4)),
+            "throughput_b8_img_s": 8000 / median_ms(lambda: model.predict(images[8]), warmup, max(1, repeats // 4)),
             "postprocess_ms_per_image": median_ms(lambda: model.postprocess(*outputs), warmup, repeats),
         }
     # before onnxruntime starts: its idle threads spin and would slow the step down
     step = lambda: model.loss(*model(images[16]), targets)["loss"]  # noqa: E731
-    results["train_step_b16_img_s"] = train_step_images_per_s(model, step, 16, 2 * warmup, max(3, repeats // 3))
+    results["train_step_b16_img_s"] = train_step_images_per_s(model, step, 16, 2 * warmup, max(1, repeats // 3))
     path = export_onnx(model, Config(model=model_config), tuple(f"c{i}" for i in range(1, NUM_CLASSES)), onnx_dir / "ours.onnx")
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()
@@ -123,7 +123,7 @@ def measure_torchvision(images: dict[int, torch.Tensor], targets: list[dict], wa
             "params_M": params,
             "madds_G": madds,
             "latency_b1_eager_ms": median_ms(lambda: model(one), warmup, repeats),
-            "throughput_b8_img_s": 8000 / median_ms(lambda: model(eight), warmup, max(3, repeats // 4)),
+            "throughput_b8_img_s": 8000 / median_ms(lambda: model(eight), warmup, max(1, repeats // 4)),
         }
         transformed, _ = model.transform(one)
         features = list(model.backbone(transformed.tensors).values())
@@ -136,7 +136,7 @@ def measure_torchvision(images: dict[int, torch.Tensor], targets: list[dict], wa
 
         results["postprocess_ms_per_image"] = median_ms(postprocess, warmup, repeats)
     step = lambda: sum(model(sixteen, targets).values())  # noqa: E731
-    results["train_step_b16_img_s"] = train_step_images_per_s(model, step, 16, 2 * warmup, max(3, repeats // 3))
+    results["train_step_b16_img_s"] = train_step_images_per_s(model, step, 16, 2 * warmup, max(1, repeats // 3))
     return results
 
 
@@ -161,7 +161,7 @@ def run_benchmark(model_config: ModelConfig, *, threads: int | None = None, quic
     image_size = tuple(model_config.image_size)
     if threads:
         torch.set_num_threads(threads)
-    warmup, repeats = (1, 3) if quick else (5, 30)
+    warmup, repeats = (0, 1) if quick else (5, 30)  # quick: each figure once, a smoke run
     generator = torch.Generator().manual_seed(0)
     images = {b: torch.rand(b, 3, *image_size, generator=generator) for b in (1, 8, 16)}
     targets = random_targets(16, image_size, generator)
@@ -169,7 +169,7 @@ def run_benchmark(model_config: ModelConfig, *, threads: int | None = None, quic
     model = build_model(model_config, NUM_CLASSES).eval()
     with tempfile.TemporaryDirectory() as folder:
         ours = measure_ours(model, model_config, images, targets, warmup, repeats, Path(folder))
-        data = measure_data(32 if quick else 256, image_size, Path(folder) / "data")
+        data = measure_data(8 if quick else 256, image_size, Path(folder) / "data")
     theirs = measure_torchvision(images, targets, warmup, repeats)  # both models take [0, 1]
     ratios = {key: ours[key] / theirs[key] for key in theirs}
     ratios["latency_b1_onnxruntime_ms"] = ours["latency_b1_onnxruntime_ms"] / theirs["latency_b1_eager_ms"]
