@@ -1,9 +1,6 @@
 """The tracking benchmark: the tracker alone on the clip's ground truth, and its tool end to end."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,13 +11,6 @@ from ssdlite.model.build import build_model
 from ssdlite.tracking.evaluate import CATEGORY_NAMES
 from ssdlite.tracking.mot import read_ground_truth
 from tracking_measures import tracker_alone_metrics, tracker_ms_per_frame
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def run_tool(*args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "benchmarks/benchmark_tracking.py", *args]
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +33,12 @@ def test_the_tracker_time_is_per_frame():
 
 
 @pytest.mark.slow
-def test_the_tool_writes_every_figure(tmp_path):
+def test_the_tool_writes_every_figure(tmp_path, run_benchmark):
     model_config = ModelConfig(image_size=(96, 160), width_mult=0.35)
     checkpoint = tmp_path / "model.ckpt"
     save_checkpoint(checkpoint, build_model(model_config, num_classes=3), Config(model=model_config), ("person", "car"))
-    result = run_tool(
+    result = run_benchmark(
+        "benchmark_tracking.py",
         "--checkpoint",
         str(checkpoint),
         "--frames",
@@ -69,8 +60,10 @@ def test_the_tool_writes_every_figure(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_missing_checkpoint_is_one_line_error(tmp_path):
-    result = run_tool("--checkpoint", str(tmp_path / "nowhere.ckpt"), "--out", str(tmp_path / "out"))
+def test_a_missing_checkpoint_is_one_line_error(tmp_path, run_benchmark):
+    result = run_benchmark(
+        "benchmark_tracking.py", "--checkpoint", str(tmp_path / "nowhere.ckpt"), "--out", str(tmp_path / "out")
+    )
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: ") and "nowhere.ckpt" in result.stderr
     assert not (tmp_path / "out" / "results.json").exists()

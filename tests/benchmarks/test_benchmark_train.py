@@ -1,7 +1,5 @@
 """The training benchmark end to end on tiny data, and its tool's errors."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -53,24 +51,18 @@ def test_one_recipe_and_torchvision_train_for_the_budget_and_are_scored(tmp_path
 
 
 @pytest.mark.slow
-def test_a_missing_recipe_is_one_line_error(tmp_path):
+def test_a_missing_recipe_is_one_line_error(tmp_path, run_benchmark):
     missing = tmp_path / "nowhere.py"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/benchmark_train.py",
-            "--minutes",
-            "0.1",
-            "--recipes",
-            str(missing),
-            "--data",
-            str(tmp_path / "data"),
-            "--out",
-            str(tmp_path / "out.json"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    result = run_benchmark(
+        "benchmark_train.py",
+        "--minutes",
+        "0.1",
+        "--recipes",
+        str(missing),
+        "--data",
+        str(tmp_path / "data"),
+        "--out",
+        str(tmp_path / "out.json"),
         timeout=120,
     )
     assert result.returncode != 0 and result.stderr.strip() == f"error: config file {missing} does not exist"

@@ -5,9 +5,6 @@ state behind that the rest of the suite should not inherit.
 """
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -18,13 +15,12 @@ from ssdlite.data.synthetic_drawing import CATEGORIES
 from ssdlite.model.build import build_model
 from torchvision_reference import NAME
 
-REPO = Path(__file__).resolve().parents[2]
 MODEL = ModelConfig(image_size=(96, 160), width_mult=0.5)
 RUNTIMES = {"pytorch_eager", "onnxruntime_fp32", "onnxruntime_int8", "openvino_fp32", "openvino_int8"}
 
 
 @pytest.mark.slow
-def test_every_runtime_is_timed_and_scored(tmp_path):
+def test_every_runtime_is_timed_and_scored(tmp_path, run_benchmark):
     data = make_synthetic_dataset(
         tmp_path / "data", num_train=32, num_val=4, seed=0, scene="close", image_size=(180, 320), clip_frames=1
     )
@@ -39,17 +35,8 @@ def test_every_runtime_is_timed_and_scored(tmp_path):
     save_checkpoint(tmp_path / "model.ckpt", build_model(MODEL, len(class_names) + 1).eval(), Config(model=MODEL), class_names)
 
     out = tmp_path / "deploy.json"
-    command = [
-        "benchmarks/benchmark.py",
-        "--deploy",
-        str(tmp_path / "model.ckpt"),
-        "--data",
-        str(data_config),
-        "--quick",
-        "--out",
-        str(out),
-    ]
-    result = subprocess.run([sys.executable, *command], cwd=REPO, capture_output=True, text=True, timeout=600)
+    args = ["--deploy", str(tmp_path / "model.ckpt"), "--data", str(data_config), "--quick", "--out", str(out)]
+    result = run_benchmark("benchmark.py", *args)
     assert result.returncode == 0, result.stderr[-2000:]
     results = json.loads(out.read_text())
 
