@@ -1,19 +1,13 @@
-"""COCO detection metrics through COCOeval, behind one evaluator.
+"""COCO detection metrics through COCOeval (`ssdlite.coco_eval`), behind one evaluator.
 
-COCOeval is faster-coco-eval's when it is installed (the same algorithm in
-C++: the same numbers, several times faster at COCO scale), else pycocotools'.
 `CocoEvaluator` (reset / update / compute, as torchmetrics and detectron2's
 `DatasetEvaluator`) scores validation during training, `tools/eval.py` and the
 benchmarks alike. It owns both conversions between our detections and COCO's
 results format: contiguous label k -> category id, and xyxy boxes -> xywh.
 """
 
-import contextlib
-import functools
-import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import torch
@@ -24,16 +18,9 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 from torchvision.ops import box_convert
 
+from ssdlite.coco_eval import DEFAULT_BACKEND, CocoevalBackend, label_order_precision, run_cocoeval
 from ssdlite.data.batch import collate, image_ids, original_sizes
 from ssdlite.data.coco import CocoDetection
-
-try:
-    import faster_coco_eval
-except ImportError:  # optional: pycocotools gives the same numbers, slower
-    faster_coco_eval = None
-
-CocoevalBackend = Literal["faster_coco_eval", "pycocotools"]
-DEFAULT_BACKEND: CocoevalBackend = "pycocotools" if faster_coco_eval is None else "faster_coco_eval"
 
 # Order of COCOeval.stats for bounding boxes.
 STAT_NAMES = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
@@ -72,7 +59,7 @@ class CocoEvaluation:
     metrics: dict[str, float]  # "AP", "AP50", ... (STAT_NAMES) in [0, 1], and "AP/<class name>"
     results: list[dict]  # COCO results entries, each image once
     image_ids: list[int]  # images scored, each once
-    cocoeval: COCOeval | None  # precision / recall arrays; None when there was nothing to score
+    cocoeval: COCOeval | None  # (or faster_coco_eval's) precision / recall arrays; None when nothing was scored
     skipped_image_ids: list[int] = field(default_factory=list)  # expected but never scored (unreadable, damaged)
 
     @property
@@ -206,48 +193,10 @@ def evaluate_coco(
     metrics.update({name: max(float(value), 0.0) for name, value in zip(STAT_NAMES, cocoeval.stats)})
     precision = label_order_precision(cocoeval, category_ids)
     for index, name in enumerate(class_names):
-        class_precision = precision[..., index]
+        class_precision = precision[:, :, index]
         valid = class_precision[class_precision > -1]
         metrics[f"AP/{name}"] = float(np.mean(valid)) if valid.size else 0.0
     return metrics, cocoeval
-
-
-def run_cocoeval(
-    coco_gt: COCO, results: list[dict], image_ids: list[int], category_ids: list[int], *, backend: CocoevalBackend
-) -> COCOeval:
-    """A bounding-box COCOeval of `results` on `image_ids` and `category_ids`, evaluated, accumulated and summarized."""
-    if backend == "faster_coco_eval":
-        # its own index over the same annotation dicts (a shallow copy); its COCOeval reads it in C++
-        coco_gt = faster_coco_eval.COCO(coco_gt.dataset)
-        make_cocoeval = functools.partial(faster_coco_eval.COCOeval_faster, print_function=_quiet)
-    else:
-        make_cocoeval = COCOeval
-    with contextlib.redirect_stdout(io.StringIO()):  # both print progress and the summary
-        coco_dt = coco_gt.loadRes([dict(r) for r in results])  # loadRes adds keys to what it is given
-        cocoeval = make_cocoeval(coco_gt, coco_dt, iouType="bbox")
-        cocoeval.params.imgIds = sorted(set(image_ids))
-        cocoeval.params.catIds = list(category_ids)
-        cocoeval.evaluate()
-        cocoeval.accumulate()
-        cocoeval.summarize()
-    return cocoeval
-
-
-def _quiet(*args) -> None:
-    """faster_coco_eval's COCOeval reports progress and the summary through this (else as INFO log lines)."""
-
-
-def label_order_precision(cocoeval: COCOeval, category_ids: list[int]) -> np.ndarray:
-    """Precision at every IoU threshold and recall point, all areas, 100 detections, one column per label.
-
-    COCOeval sorts the category ids it scores; label k is `category_ids[k-1]`, whatever its id's rank.
-
-    Returns:
-        [IoU thresholds, recall points, labels]; -1 where a class has no ground truth.
-    """
-    # eval["precision"]: [IoU thresholds, recall points, classes, area ranges, max dets]
-    columns = [list(cocoeval.params.catIds).index(category_id) for category_id in category_ids]
-    return cocoeval.eval["precision"][:, :, columns, 0, -1]
 
 
 @torch.inference_mode()

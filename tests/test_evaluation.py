@@ -105,7 +105,7 @@ def test_faster_coco_eval_gives_the_numbers_of_pycocotools():
 def test_without_faster_coco_eval_pycocotools_scores():
     code = (
         "import sys; sys.modules['faster_coco_eval'] = None\n"  # as if not installed: importing it fails
-        "from ssdlite import evaluation; print(evaluation.DEFAULT_BACKEND)"
+        "from ssdlite import coco_eval; print(coco_eval.DEFAULT_BACKEND)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

@@ -9,8 +9,8 @@ matplotlib.use("Agg")  # files only; no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ssdlite.coco_eval import label_order_precision  # noqa: E402
 from ssdlite.data.batch import original_sizes  # noqa: E402
-from ssdlite.evaluation import label_order_precision  # noqa: E402
 from ssdlite.model.postprocess import scale_boxes  # noqa: E402
 
 
