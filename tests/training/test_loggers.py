@@ -1,4 +1,5 @@
 import importlib.util
+from pathlib import Path
 
 import pytest
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
@@ -11,12 +12,12 @@ from ssdlite.training.runner import train
 def test_tensorboard_logs_beside_metrics_csv(tmp_path):
     csv, tensorboard = build_loggers("tensorboard", tmp_path)
     assert isinstance(csv, CSVLogger) and isinstance(tensorboard, TensorBoardLogger)
-    assert csv.log_dir == str(tmp_path) and tensorboard.log_dir == str(tmp_path / "tensorboard")
+    assert Path(csv.log_dir) == tmp_path and Path(tensorboard.log_dir) == tmp_path / "tensorboard"
 
 
 def test_csv_alone_writes_only_metrics_csv(tmp_path):
     (csv,) = build_loggers("csv", tmp_path)
-    assert isinstance(csv, CSVLogger) and csv.log_dir == str(tmp_path)
+    assert isinstance(csv, CSVLogger) and Path(csv.log_dir) == tmp_path
 
 
 @pytest.fixture
