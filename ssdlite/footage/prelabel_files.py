@@ -17,7 +17,7 @@ import numpy as np
 
 from ssdlite.assets import write_atomically
 from ssdlite.evaluation import coco_results
-from ssdlite.footage.prelabel import NO_TRACK, FrameLabels, Prelabels, prelabel
+from ssdlite.footage.prelabel import MIN_SCORE, MIN_TRACK_FRAMES, NO_TRACK, FrameLabels, Prelabels, prelabel
 from ssdlite.inference.annotate import is_video
 from ssdlite.inference.inputs import expand_source, load_inputs
 from ssdlite.inference.predictor import Detector
@@ -34,7 +34,8 @@ def prelabel_footage(
     *,
     every: int = 1,
     frame_rate: float = ASSUMED_FPS,
-    **prelabel_args,
+    min_score: float = MIN_SCORE,
+    min_track_frames: int = MIN_TRACK_FRAMES,
 ) -> dict:
     """Pre-label `source` and write `out_dir/prelabels.json` (and `out_dir/images/` for videos).
 
@@ -42,7 +43,7 @@ def prelabel_footage(
         source: a video, a folder or glob of videos, or a folder or glob of frames (one sequence, by name).
         every: videos: write every Nth frame and its boxes.
         frame_rate: frames of a folder: their rate, frames per second (videos give theirs).
-        prelabel_args: `min_score`, `min_track_frames` of `prelabel`.
+        min_score, min_track_frames: which boxes are kept (`prelabel`).
 
     Returns:
         {"source", "annotations" (the COCO file), "images" (the folder its file names are relative to),
@@ -52,7 +53,8 @@ def prelabel_footage(
         ValueError, FileNotFoundError: nothing to read at `source`, or a video that cannot be read.
     """
     if every < 1:
-        raise ValueError(f"--every {every}: give a whole number of at least 1")
+        raise ValueError(f"every = {every}: give a whole number of at least 1")
+    prelabel_args = {"min_score": min_score, "min_track_frames": min_track_frames}
     videos, frame_files = find_footage(source)
     if videos:
         image_dir = out_dir / "images"

@@ -32,7 +32,8 @@ def car_at(frame: int) -> list[float]:
 
 
 class ScriptedDetector:
-    """Detections by call: on its Nth frame, whatever the image, `script[N]`: a list of (box, score, label)."""
+    """Detections by call: on its Nth frame, whatever the image, `script[N % len(script)]`: a list of
+    (box, score, label); so every video of len(script) frames gets the same."""
 
     class_names = CLASSES
 
@@ -41,7 +42,7 @@ class ScriptedDetector:
         self.calls = 0
 
     def predict(self, image, score_threshold: float, bgr: bool) -> list[Detections]:
-        rows = [row for row in self.script.get(self.calls, []) if row[1] > score_threshold]
+        rows = [row for row in self.script[self.calls % len(self.script)] if row[1] > score_threshold]
         self.calls += 1
         boxes = np.array([box for box, _, _ in rows], np.float32).reshape(-1, 4)
         scores, labels = np.array([s for _, s, _ in rows]), np.array([label for _, _, label in rows], int)
@@ -98,6 +99,26 @@ def test_a_folder_of_frames_gives_a_coco_file_that_pycocotools_and_supervision_r
     assert dataset.classes == list(CLASSES)
     path, _, boxes = dataset[0]
     assert Path(path).name == "000.jpg" and np.allclose(boxes.xyxy, [car_at(0)], atol=1e-3)
+
+
+def test_each_video_is_its_own_sequence_with_its_own_track_ids(tmp_path):
+    for name in ("minute_1", "minute_2"):
+        write_clip(tmp_path / "videos" / f"{name}.mp4", 1, (90, 160), "close", num_frames=6, fps=10)
+    summary = prelabel_footage(scripted_road(), tmp_path / "videos", tmp_path / "out", every=2)
+    coco = json.loads(Path(summary["annotations"]).read_text())
+    names = [f"minute_{minute}_{frame:06d}.jpg" for minute in (1, 2) for frame in (0, 2, 4)]
+    assert [image["file_name"] for image in coco["images"]] == names and [image["id"] for image in coco["images"]] == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+    ]
+    assert sorted(path.name for path in (tmp_path / "out" / "images").iterdir()) == names
+    track_of_image = {a["image_id"]: a["attributes"]["track_id"] for a in coco["annotations"]}
+    assert track_of_image == {1: 0, 2: 0, 3: 0, 4: 1, 5: 1, 6: 1}
+    assert summary["kept"] == 6 and summary["tracks"] == 2 and summary["frames"] == 6
 
 
 @pytest.fixture(scope="module")
