@@ -147,25 +147,22 @@ def run_labelling_loop(
     frames = write_clip_frames(folder, (rounds + 2) * frames_per_round)
     held_out = write_coco(work_dir / "held_out.json", frames[-frames_per_round:])
     data = dataclasses.replace(
-        finetune_config.data,
-        classes=DRIVING_CLASSES,
-        synthetic=False,
-        val_images=str(folder),
-        val_annotations=str(held_out),
-        train_images=str(folder),
+        finetune_config.data, classes=DRIVING_CLASSES, synthetic=False, train_images=str(folder), val_images=str(folder)
     )
+    config = dataclasses.replace(finetune_config, data=dataclasses.replace(data, val_annotations=str(held_out)))
     rows = []
     for round_index in range(rounds + 1):
         labelled = frames[round_index * frames_per_round : (round_index + 1) * frames_per_round]
         counts, corrections = prelabel_round(Detector.from_checkpoint(checkpoint), folder, labelled)
-        config = dataclasses.replace(finetune_config, data=data)
-        row = {"checkpoint": str(checkpoint), "metrics": score(checkpoint, config), "prelabels": counts}
-        rows.append(row | {"corrections": corrections.to_dict()})
+        metrics = score(checkpoint, config)
+        rows.append(
+            {"checkpoint": str(checkpoint), "metrics": metrics, "prelabels": counts, "corrections": corrections.to_dict()}
+        )
         logging.info("round %d: %s", round_index, json.dumps(rows[-1]))
         if round_index < rounds:
             corrected = write_coco(work_dir / f"corrected_{round_index}.json", frames[: (round_index + 1) * frames_per_round])
-            config = dataclasses.replace(config, data=dataclasses.replace(data, train_annotations=str(corrected)))
-            checkpoint = finetune(config, checkpoint, finetune_minutes, work_dir / f"finetune_{round_index}")
+            round_config = dataclasses.replace(config, data=dataclasses.replace(config.data, train_annotations=str(corrected)))
+            checkpoint = finetune(round_config, checkpoint, finetune_minutes, work_dir / f"finetune_{round_index}")
     return {"frames_per_round": frames_per_round, "finetune_minutes": finetune_minutes, "rounds": rows}
 
 
