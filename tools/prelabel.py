@@ -5,7 +5,7 @@ python tools/prelabel.py --checkpoint CKPT --source FRAMES_OR_VIDEOS --out DIR
 
 CKPT: a training checkpoint (your last model, a COCO one, or a converted real detector), an
 exported .onnx or an OpenVINO .xml. Keeps the confident, track-consistent boxes and writes
-DIR/prelabels.json: COCO, importable into CVAT as "COCO 1.0" (into a task made of the same
+DIR/annotations.json: COCO, importable into CVAT as "COCO 1.0" (into a task made of the same
 images), each box with its score and track id. Videos' frames are written to DIR/images.
 """
 

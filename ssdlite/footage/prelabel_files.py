@@ -23,7 +23,7 @@ from ssdlite.inference.inputs import expand_source, load_inputs
 from ssdlite.inference.predictor import Detector
 from ssdlite.video import ASSUMED_FPS, Video, read_video
 
-ANNOTATIONS = "prelabels.json"
+ANNOTATIONS = "annotations.json"
 JPEG_QUALITY = 95  # frames a person labels: little loss; they are written once
 
 
@@ -37,7 +37,7 @@ def prelabel_footage(
     min_score: float = MIN_SCORE,
     min_track_frames: int = MIN_TRACK_FRAMES,
 ) -> dict:
-    """Pre-label `source` and write `out_dir/prelabels.json` (and `out_dir/images/` for videos).
+    """Pre-label `source` and write `out_dir/annotations.json` (and `out_dir/images/` for videos).
 
     Args:
         source: a video, a folder or glob of videos, or a folder or glob of frames (one sequence, by name).

@@ -142,7 +142,7 @@ def test_tool_writes_every_nth_frame_and_its_boxes(model_and_clip, tmp_path):
     result = run_prelabel("--checkpoint", str(checkpoint), "--source", str(clip), "--out", str(out), "--every", "3",
                           "--min-score", "0", "--min-track-frames", "1")  # fmt: skip
     assert result.returncode == 0, result.stderr
-    coco = json.loads((out / "prelabels.json").read_text())
+    coco = json.loads((out / "annotations.json").read_text())
     assert [image["file_name"] for image in coco["images"]] == [f"clip_{frame:06d}.jpg" for frame in (0, 3, 6, 9)]
     assert sorted(path.name for path in (out / "images").iterdir()) == [image["file_name"] for image in coco["images"]]
     assert coco["annotations"] and {a["category_id"] for a in coco["annotations"]} <= {1, 2}
@@ -159,4 +159,4 @@ def test_unreadable_source_is_one_line_naming_it_and_writes_nothing(model_and_cl
     lines = result.stderr.strip().splitlines()
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert lines[-1].startswith("error: ") and str(tmp_path / "notes.mp4") in lines[-1]
-    assert not (tmp_path / "out" / "prelabels.json").exists()
+    assert not (tmp_path / "out" / "annotations.json").exists()
