@@ -37,7 +37,7 @@ from ssdlite.evaluation import evaluate_predict
 from ssdlite.footage.corrections import Corrections, count_corrections
 from ssdlite.footage.prelabel import prelabel
 from ssdlite.inference.predictor import Detector
-from ssdlite.training.benchmark import DRIVING_CLASSES, NEVER, budget_config, driving_data, max_time
+from ssdlite.training.benchmark import NEVER, budget_config, driving_data, max_time
 from ssdlite.training.runner import train
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -136,7 +136,7 @@ def run_labelling_loop(
 
     Args:
         checkpoint: the first model.
-        finetune_config: the fine-tuning recipe; its data paths and classes are replaced.
+        finetune_config: the fine-tuning recipe; its data paths are replaced (its classes name the clip's categories).
 
     Returns:
         {"frames_per_round", "finetune_minutes", "rounds": one row per pre-labelling pass, "checkpoint",
@@ -146,9 +146,7 @@ def run_labelling_loop(
     folder = work_dir / "clip"
     frames = write_clip_frames(folder, (rounds + 2) * frames_per_round)
     held_out = write_coco(work_dir / "held_out.json", frames[-frames_per_round:])
-    data = dataclasses.replace(
-        finetune_config.data, classes=DRIVING_CLASSES, synthetic=False, train_images=str(folder), val_images=str(folder)
-    )
+    data = dataclasses.replace(finetune_config.data, synthetic=False, train_images=str(folder), val_images=str(folder))
     config = dataclasses.replace(finetune_config, data=dataclasses.replace(data, val_annotations=str(held_out)))
     rows = []
     for round_index in range(rounds + 1):
