@@ -37,8 +37,8 @@ from ssdlite.evaluation import evaluate_predict
 from ssdlite.footage.corrections import Corrections, count_corrections
 from ssdlite.footage.prelabel import prelabel
 from ssdlite.inference.predictor import Detector
-from ssdlite.training.benchmark import NEVER, budget_config, driving_data, max_time
 from ssdlite.training.runner import train
+from training_budget import NEVER, budget_config, driving_data, max_time
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 CLIP_SEED = 2  # not the training images' seed 1
@@ -125,7 +125,8 @@ def finetune(config: Config, checkpoint: Path, minutes: float, run_dir: Path) ->
 
 def initial_model(minutes: float, data_dir: Path, run_dir: Path) -> Path:
     """configs/driving_ssdlite_cpu.py trained for `minutes` on the training benchmark's images; its best checkpoint."""
-    config = budget_config(load_config(CONFIGS / "driving_ssdlite_cpu.py"), driving_data(data_dir), minutes)
+    recipe = load_config(CONFIGS / "driving_ssdlite_cpu.py")
+    config = budget_config(recipe, driving_data(data_dir), classes=recipe.data.classes, minutes=minutes)
     return train(config, "driving_ssdlite_cpu.py", run_dir) / "best.ckpt"
 
 
