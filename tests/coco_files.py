@@ -40,7 +40,13 @@ def coco_dataset(images_dir: Path, annotation_file: Path, category_map: dict | N
     """A `CocoDetection` with no transform and the data config's settings, changed by `settings`."""
     cfg = DataConfig(**settings)
     return CocoDetection(
-        images_dir, annotation_file, None, cfg.classes, cfg.keep_empty_images, cfg.max_bad_image_fraction, category_map
+        images_dir,
+        annotation_file,
+        None,
+        classes=cfg.classes,
+        keep_empty_images=cfg.keep_empty_images,
+        max_bad_image_fraction=cfg.max_bad_image_fraction,
+        category_map=category_map,
     )
 
 

@@ -32,12 +32,18 @@ def build_dataset(cfg: DataConfig, split: Literal["train", "val"], image_size: t
     if missing:
         raise DataNotFoundError(f"{split} data not found: {', '.join(missing)}. {COCO_HELP}")
     if split == "train":
-        transform = train_transform(image_size, cfg.photometric, cfg.zoom_out_max, cfg.min_iou_crop, cfg.hflip)
+        transform = train_transform(image_size, cfg.augment)
     else:
         transform = val_transform(image_size)
     category_map = dict(cfg.category_map) if cfg.category_map else None
     return CocoDetection(
-        images, annotations, transform, cfg.classes, cfg.keep_empty_images, cfg.max_bad_image_fraction, category_map
+        images,
+        annotations,
+        transform,
+        classes=cfg.classes,
+        keep_empty_images=cfg.keep_empty_images,
+        max_bad_image_fraction=cfg.max_bad_image_fraction,
+        category_map=category_map,
     )
 
 
