@@ -85,8 +85,7 @@ def build_model(cfg: ModelConfig, num_classes: int) -> SSDLite:
         box_coder=postprocessor.box_coder,
         loss_fn=loss_fn,
         postprocessor=postprocessor,
-        iou_threshold=cfg.matching.iou_threshold,
-        crowd_ioa_threshold=cfg.matching.crowd_ioa_threshold,
+        matching=cfg.matching,
         image_mean=cfg.image_mean,
         image_std=cfg.image_std,
     )
