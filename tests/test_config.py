@@ -13,6 +13,13 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 BASE = CONFIGS / "coco_ssdlite.py"
 
 
+def config_file(tmp_path: Path, line: str) -> Path:
+    """A config file that makes the default `Config` and runs `line`."""
+    path = tmp_path / "experiment.py"
+    path.write_text(f"from ssdlite.config import Config, DataConfig, ModelConfig\nconfig = Config()\n{line}\n")
+    return path
+
+
 def assignment(key: str, value) -> str:
     """The lines of a config file that set `key`, replacing the frozen setting group it lies in."""
     *parents, name = key.split(".")
@@ -150,10 +157,8 @@ def test_precision_auto_is_mixed_only_on_a_gpu(monkeypatch):
     ],
 )
 def test_every_closed_choice_fails_at_load_time(tmp_path, key, value):
-    path = tmp_path / "bad.py"
-    path.write_text(f"from ssdlite.config import Config\nconfig = Config()\n{assignment(key, value)}\n")
     with pytest.raises(ConfigError, match=re.escape(f"{key} = {value!r}: expected one of")):
-        load_config(path)
+        load_config(config_file(tmp_path, assignment(key, value)))
 
 
 @pytest.mark.parametrize(
@@ -168,10 +173,8 @@ def test_every_closed_choice_fails_at_load_time(tmp_path, key, value):
     ],
 )
 def test_iou_thresholds_and_fractions_out_of_range_fail(tmp_path, key, value, allowed):
-    path = tmp_path / "bad.py"
-    path.write_text(f"from ssdlite.config import Config\nconfig = Config()\n{assignment(key, value)}\n")
     with pytest.raises(ConfigError, match=re.escape(f"{key} = {value!r}: ") + ".*" + re.escape(allowed)):
-        load_config(path)
+        load_config(config_file(tmp_path, assignment(key, value)))
     with pytest.raises(ConfigError, match=re.escape(f"override: {key} = {value!r}: ") + ".*" + re.escape(allowed)):
         apply_overrides(Config(), [f"{key}={value}"])
 
@@ -229,20 +232,17 @@ def test_every_moved_key_has_a_place_and_no_old_key_is_left():
     ],
 )
 def test_a_config_file_setting_a_flat_key_is_told_its_new_place(tmp_path, line, new_place):
-    path = tmp_path / "old.py"
-    path.write_text(f"from ssdlite.config import Config, DataConfig, ModelConfig\nconfig = Config()\n{line}\n")
+    path = config_file(tmp_path, line)
     with pytest.raises(ConfigError, match=re.escape(f"{path}: ") + ".*" + re.escape(f"is now {new_place}")):
         load_config(path)
 
 
 def test_a_config_file_changing_a_frozen_group_in_place_is_shown_replace(tmp_path):
-    path = tmp_path / "frozen.py"
-    path.write_text("from ssdlite.config import Config\nconfig = Config()\nconfig.model.anchors.min_scale = 0.15\n")
+    path = config_file(tmp_path, "config.model.anchors.min_scale = 0.15")
     with pytest.raises(ConfigError, match=re.escape(str(path)) + ".*min_scale.*dataclasses.replace"):
         load_config(path)
-    path.write_text("from ssdlite.config import Config\nconfig = Config()\nconfig.model.loss = 'focal'\n")
     with pytest.raises(ConfigError, match="model.loss = 'focal': expected LossConfig"):
-        load_config(path)
+        load_config(config_file(tmp_path, "config.model.loss = 'focal'"))
 
 
 def test_a_flat_saved_config_moves_into_the_groups():

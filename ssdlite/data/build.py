@@ -35,7 +35,11 @@ def build_dataset(cfg: DataConfig, split: Literal["train", "val"], image_size: t
         transform = train_transform(image_size, cfg.augment)
     else:
         transform = val_transform(image_size)
-    category_map = dict(cfg.category_map) if cfg.category_map else None
+    return coco_detection(images, annotations, transform, cfg)
+
+
+def coco_detection(images: Path, annotations: Path, transform, cfg: DataConfig) -> CocoDetection:
+    """A `CocoDetection` of these files with `cfg`'s classes, category map and tolerances."""
     return CocoDetection(
         images,
         annotations,
@@ -43,8 +47,8 @@ def build_dataset(cfg: DataConfig, split: Literal["train", "val"], image_size: t
         classes=cfg.classes,
         keep_empty_images=cfg.keep_empty_images,
         max_bad_image_fraction=cfg.max_bad_image_fraction,
-        category_map=category_map,
+        category_map=dict(cfg.category_map) if cfg.category_map else None,
     )
 
 
-__all__ = ["build_dataset", "DataNotFoundError", "DatasetError"]
+__all__ = ["build_dataset", "coco_detection", "DataNotFoundError", "DatasetError"]
