@@ -42,6 +42,7 @@ Strategy = Literal["auto", "ddp", "ddp_spawn"]  # "ddp" for several devices
 Head = Literal["ssdlite", "ssd"]  # "ssd": regular-conv extra layers and box predictors (TF ssd_mobilenet_v2)
 ConvPadding = Literal["symmetric", "tf_same"]  # "tf_same": TF's "SAME" for strided convs (converted TF weights)
 Precision = Literal["auto", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"]
+ExperimentLogger = Literal["csv", "tensorboard", "mlflow", "wandb"]  # "csv": metrics.csv only
 
 # Input conventions (`ModelConfig.image_mean` / `image_std`): RGB, of pixels scaled to [0, 1].
 TF_MEAN = TF_STD = (0.5, 0.5, 0.5)  # [-1, 1], as TF's SSD graphs take their input
@@ -149,6 +150,8 @@ class TrainerConfig:
     precision: Precision = "auto"  # "auto": "16-mixed" on a CUDA GPU, "32-true" elsewhere
     sync_batchnorm: bool = False
     log_every_n_steps: int = 10
+    # Where metrics go besides the run's metrics.csv; "mlflow" and "wandb" need their package installed.
+    logger: ExperimentLogger = "tensorboard"
     work_dir: str = "runs"  # run directories go under this unless --work-dir is given
 
 
