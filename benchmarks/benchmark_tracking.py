@@ -40,7 +40,9 @@ def main() -> None:
         detector = load_detector(args.checkpoint)
     except (CheckpointError, ValueError, FileNotFoundError) as error:
         sys.exit(f"error: {' '.join(str(error).split())}")
-    clip = write_clip(out / "clip.mp4", args.seed, tuple(args.size), args.scene, args.frames, args.fps)
+    clip = write_clip(
+        out / "clip.mp4", seed=args.seed, image_size=tuple(args.size), scene=args.scene, num_frames=args.frames, fps=args.fps
+    )
     results = {"clip": str(clip), "frames": args.frames, "count_line": line}
     for every in (1, 2):
         results[f"every_{every}"] = evaluate_tracking(detector, clip, clip.with_name("gt.txt"), every, line, score_threshold=0.1)

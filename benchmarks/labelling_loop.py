@@ -61,7 +61,9 @@ def write_clip_frames(folder: Path, num_frames: int) -> list[ClipFrame]:
     """The clip's frames as JPEGs in `folder` (000001.jpg, ...), and their ground truth."""
     folder.mkdir(parents=True, exist_ok=True)
     frames = []
-    for index, (image, objects) in enumerate(moving_scene(CLIP_SEED, CLIP_SIZE, "footage", num_frames, CLIP_FPS), start=1):
+    for index, (image, objects) in enumerate(
+        moving_scene(CLIP_SEED, image_size=CLIP_SIZE, scene="footage", num_frames=num_frames, fps=CLIP_FPS), start=1
+    ):
         name = f"{index:06d}.jpg"
         cv2.imwrite(str(folder / name), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
         xywh = torch.tensor([box for _, _, box, _ in objects], dtype=torch.float32).reshape(-1, 4)

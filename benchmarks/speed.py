@@ -144,7 +144,7 @@ def measure_data(num_images: int, image_size: tuple[int, int], folder: Path) -> 
     """The training input pipeline (decode, augment, resize, collate) in one process,
     on built-in driving images (640x360 JPEGs), and the generator that makes them."""
     cfg = DataConfig()  # the built-in data as a config makes it
-    paths = make_synthetic_dataset(folder, num_images, 1, cfg.synthetic_seed, cfg.synthetic_scene)
+    paths = make_synthetic_dataset(folder, num_train=num_images, num_val=1, seed=cfg.synthetic_seed, scene=cfg.synthetic_scene)
     cfg = dataclasses.replace(cfg, train_images=str(paths["train_images"]), train_annotations=str(paths["train_annotations"]))
     dataset = build_dataset(cfg, "train", image_size)
     loader = torch.utils.data.DataLoader(dataset, batch_size=16, num_workers=0, collate_fn=collate, shuffle=True)
@@ -152,7 +152,7 @@ def measure_data(num_images: int, image_size: tuple[int, int], folder: Path) -> 
     count = sum(len(images) for images, _ in loader)
     return {
         "train_pipeline_img_s": count / (time.perf_counter() - start),
-        "synthetic_generator_img_s": images_per_second(num_images, cfg.synthetic_seed, cfg.synthetic_scene),
+        "synthetic_generator_img_s": images_per_second(num_images, seed=cfg.synthetic_seed, scene=cfg.synthetic_scene),
     }
 
 

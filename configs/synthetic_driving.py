@@ -3,7 +3,7 @@
 A 16:9 input and a narrower network keep a CPU run to about ten minutes.
 """
 
-from ssdlite.config import Config, DataConfig, ModelConfig, TrainConfig, TrainerConfig
+from ssdlite.config import AugmentConfig, Config, DataConfig, ModelConfig, TrainConfig, TrainerConfig
 
 ROOT = "data/synthetic_driving"
 
@@ -23,7 +23,7 @@ config = Config(
         # minutes on a CPU give a detector that tracks the clip. The training benchmark uses the
         # harder "footage" scenes (benchmarks/benchmark_train.py).
         synthetic_scene="close",
-        zoom_out_max=1.0,  # no zoom-out: the scenes' objects are small already, and the run is short
+        augment=AugmentConfig(zoom_out_max=1.0),  # no zoom-out: the scenes' objects are small already, and the run is short
         batch_size=8,  # twice the steps of 16 in the same minutes on a CPU
         num_workers=2,
     ),

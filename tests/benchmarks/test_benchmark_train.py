@@ -12,11 +12,13 @@ from training_budget import format_table, max_time, run_training_benchmark
 REPO = Path(__file__).resolve().parents[2]
 
 TINY_RECIPE = """
-from ssdlite.config import Config, DataConfig, ModelConfig, TrainConfig, TrainerConfig
+from ssdlite.config import AugmentConfig, Config, DataConfig, ModelConfig, TrainConfig, TrainerConfig
 
 config = Config(
     model=ModelConfig(image_size=(96, 160), width_mult=0.35),
-    data=DataConfig(photometric=False, zoom_out_max=1.0, min_iou_crop=False, hflip=False, batch_size=8, num_workers=0),
+    data=DataConfig(
+        augment=AugmentConfig(photometric=False, zoom_out_max=1.0, min_iou_crop=False, hflip=False), batch_size=8, num_workers=0
+    ),
     train=TrainConfig(optimizer="adamw", lr=3e-3, warmup_steps=4, ema=False),
     trainer=TrainerConfig(log_every_n_steps=1),
 )

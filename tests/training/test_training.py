@@ -15,7 +15,17 @@ import lightning as L
 import pytest
 import torch
 
-from ssdlite.config import Config, ConfigError, DataConfig, ModelConfig, TrainConfig, TrainerConfig, apply_overrides, load_config
+from ssdlite.config import (
+    AugmentConfig,
+    Config,
+    ConfigError,
+    DataConfig,
+    ModelConfig,
+    TrainConfig,
+    TrainerConfig,
+    apply_overrides,
+    load_config,
+)
 from ssdlite.data.synthetic import make_synthetic_dataset
 from ssdlite.training.runner import RunDirError, train
 from ssdlite.training.system import NonFiniteLossError
@@ -53,10 +63,7 @@ def tiny_config(root: Path, **train) -> Config:
             val_images=str(root / "val"),
             val_annotations=str(root / "annotations/val.json"),
             classes=("person", "bicycle", "car", "motorcycle", "bus", "truck"),
-            photometric=False,
-            zoom_out_max=1.0,
-            min_iou_crop=False,
-            hflip=False,
+            augment=AugmentConfig(photometric=False, zoom_out_max=1.0, min_iou_crop=False, hflip=False),
             batch_size=8,
             num_workers=0,
         ),
