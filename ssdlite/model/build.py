@@ -57,15 +57,7 @@ def build_loss(cfg: ModelConfig) -> HardNegativeLoss | FocalLoss:
 
 def build_postprocessor(cfg: ModelConfig, score_activation: ScoreActivation) -> Postprocessor:
     """Decoding, thresholds and NMS; `score_activation` is the loss's ("softmax" or "sigmoid")."""
-    return Postprocessor(
-        BoxCoder(cfg.box_coder_weights),
-        score_activation,
-        cfg.score_threshold,
-        cfg.topk_per_class,
-        cfg.nms_iou_threshold,
-        cfg.max_detections_per_image,
-        cfg.max_candidates_per_image,
-    )
+    return Postprocessor(cfg, box_coder=BoxCoder(cfg.box_coder_weights), score_activation=score_activation)
 
 
 def build_model(cfg: ModelConfig, num_classes: int) -> SSDLite:
