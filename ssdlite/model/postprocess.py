@@ -160,12 +160,12 @@ class Postprocessor:
         # keep the shifts small: float32 keeps its precision on the shifted coordinates.
         height, width = image_size
         shift = torch.stack([image * (width + 1), labels.flatten()[passing] * (height + 1)], dim=1).repeat(1, 2)  # (P, 4)
-        kept = passing[
-            nms(boxes.flatten(0, 1)[passing] + shift.to(boxes.dtype), scores.flatten()[passing], self.settings.nms_iou_threshold)
-        ]
+        passing_scores = scores.flatten()[passing]
+        kept = nms(boxes.flatten(0, 1)[passing] + shift.to(boxes.dtype), passing_scores, self.settings.nms_iou_threshold)
+        kept = passing[kept[passing_scores[kept].argsort(descending=True)]]  # ONNX's NMS leaves the order open
         image = kept // num_candidates
         images = torch.arange(scores.shape[0], device=scores.device)
-        rank = (image[:, None] == images).cumsum(0).gather(1, image[:, None]).squeeze(1)  # 1 for each image's best
+        rank = (image[:, None] == images).long().cumsum(0).gather(1, image[:, None]).squeeze(1)  # 1 for each image's best
         kept = kept[rank <= limits.max_detections]
         return torch.stack([kept // num_candidates, kept % num_candidates], dim=1)
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ssdlite.config import Config
-from ssdlite.inference.graphs import OUTPUT_NAMES, postprocessing_onnx
+from ssdlite.inference.graphs import LIMIT_NAMES, OUTPUT_NAMES, postprocessing_onnx
 from ssdlite.inference.metadata import METADATA_KEYS, onnx_metadata, parse_metadata
 from ssdlite.model.build import build_anchors, build_loss, build_postprocessor
 from ssdlite.model.detector import SSDLite
@@ -103,8 +103,9 @@ def with_postprocessing(model, postprocessing):
     import openvino
 
     appended = openvino.convert_model(io.BytesIO(postprocessing.SerializeToString()))
-    raw_inputs, limits = appended.get_parameters()[:2], appended.get_parameters()[2:]
-    for parameter, raw_result in zip(raw_inputs, model.get_results()):
-        for consumer in parameter.output(0).get_target_inputs():
+    parameters = {parameter.get_friendly_name(): parameter for parameter in appended.get_parameters()}
+    for name, raw_result in zip(SSDLite.OUTPUT_NAMES, model.get_results()):
+        for consumer in parameters[name].output(0).get_target_inputs():
             consumer.replace_source_output(raw_result.input_value(0))  # what feeds the result, not the result
+    limits = [parameters[name] for name in LIMIT_NAMES]
     return openvino.Model(appended.get_results(), [*model.get_parameters(), *limits], "ssdlite_postprocessing")
