@@ -4,11 +4,14 @@ and what `tools/export.py --nms` writes."""
 
 import io
 import warnings
+from pathlib import Path
 
 import onnx
 import torch
 from torch import Tensor, nn
 
+from ssdlite.config import ModelConfig
+from ssdlite.model.build import build_anchors, build_loss, build_postprocessor
 from ssdlite.model.detector import SSDLite
 from ssdlite.model.postprocess import Limits, Outputs, Postprocessor
 
@@ -68,3 +71,18 @@ def with_postprocessing(network: onnx.ModelProto, postprocessing: onnx.ModelProt
     del joined.metadata_props[:]
     joined.metadata_props.extend(network.metadata_props)
     return joined
+
+
+def is_raw(outputs: tuple[str, ...], path: str | Path) -> bool:
+    """Whether a file with these output names holds the raw network (True) or has the post-processing
+    appended (False); ValueError naming the file for any other graph."""
+    if outputs not in (SSDLite.OUTPUT_NAMES, OUTPUT_NAMES):
+        raise ValueError(f"{path} has outputs {', '.join(outputs)}, not ssdlite's: export the checkpoint again")
+    return outputs == SSDLite.OUTPUT_NAMES
+
+
+def config_postprocessing_onnx(cfg: ModelConfig, num_classes: int) -> onnx.ModelProto:
+    """`postprocessing_onnx` of an exported file's model config, its post-processor and anchors built as
+    `build_model` builds them, for `num_classes` columns (with background)."""
+    post = build_postprocessor(cfg, build_loss(cfg).score_activation)
+    return postprocessing_onnx(post, build_anchors(cfg), cfg.image_size, num_classes)

@@ -7,10 +7,8 @@ import onnx
 import torch
 
 from ssdlite.config import Config
-from ssdlite.inference.graphs import LIMIT_NAMES, OUTPUT_NAMES, postprocessing_onnx, with_postprocessing
+from ssdlite.inference.graphs import LIMIT_NAMES, config_postprocessing_onnx, is_raw, with_postprocessing
 from ssdlite.inference.metadata import onnx_metadata, parse_metadata
-from ssdlite.model.build import build_anchors, build_loss, build_postprocessor
-from ssdlite.model.detector import SSDLite
 from ssdlite.model.postprocess import Limits, Outputs
 
 
@@ -45,15 +43,8 @@ class OnnxRuntime:
             raise ValueError(f"device {device}: onnxruntime runs on cpu or cuda")
         graph = onnx.load(str(path))
         config, class_names = parse_metadata(onnx_metadata(graph), path)
-        outputs = tuple(output.name for output in graph.graph.output)
-        if outputs == SSDLite.OUTPUT_NAMES:
-            cfg = config.model
-            post = build_postprocessor(cfg, build_loss(cfg).score_activation)
-            graph = with_postprocessing(
-                graph, postprocessing_onnx(post, build_anchors(cfg), cfg.image_size, len(class_names) + 1)
-            )
-        elif outputs != OUTPUT_NAMES:
-            raise ValueError(f"{path} has outputs {', '.join(outputs)}, not ssdlite's: export the checkpoint again")
+        if is_raw(tuple(output.name for output in graph.graph.output), path):
+            graph = with_postprocessing(graph, config_postprocessing_onnx(config.model, len(class_names) + 1))
         return cls(graph, device=device), config, class_names
 
     def __call__(self, images: torch.Tensor, limits: Limits) -> Outputs:

@@ -13,9 +13,8 @@ import numpy as np
 import torch
 
 from ssdlite.config import Config
-from ssdlite.inference.graphs import LIMIT_NAMES, OUTPUT_NAMES, postprocessing_onnx
+from ssdlite.inference.graphs import LIMIT_NAMES, config_postprocessing_onnx, is_raw
 from ssdlite.inference.metadata import METADATA_KEYS, onnx_metadata, parse_metadata
-from ssdlite.model.build import build_anchors, build_loss, build_postprocessor
 from ssdlite.model.detector import SSDLite
 from ssdlite.model.postprocess import Limits, Outputs
 
@@ -52,15 +51,8 @@ class OpenVINORuntime:
                 f"device {device}: OpenVINO runs on the CPU here; use --device cpu, or a .ckpt or .onnx file on {device}"
             )
         model, config, class_names = read_model(path)
-        outputs = tuple(output.get_any_name() for output in model.outputs)
-        if outputs == SSDLite.OUTPUT_NAMES:
-            cfg = config.model
-            post = build_postprocessor(cfg, build_loss(cfg).score_activation)
-            model = with_postprocessing(
-                model, postprocessing_onnx(post, build_anchors(cfg), cfg.image_size, len(class_names) + 1)
-            )
-        elif outputs != OUTPUT_NAMES:
-            raise ValueError(f"{path} has outputs {', '.join(outputs)}, not ssdlite's: export the checkpoint again")
+        if is_raw(tuple(output.get_any_name() for output in model.outputs), path):
+            model = with_postprocessing(model, config_postprocessing_onnx(config.model, len(class_names) + 1))
         return cls(model, precision=precision), config, class_names
 
     def __call__(self, images: torch.Tensor, limits: Limits) -> Outputs:
