@@ -6,7 +6,7 @@ and INT8 (NNCF), all made from the checkpoint here, and torchvision's
 Inputs are validation images of a config, preprocessed, so post-processing
 sees a trained model's scores. Timing is interleaved: every round times each
 runtime once, so drift and other load hit all of them alike; figures are
-medians over rounds. onnxruntime's idle threads do not spin (`Detector.from_onnx`).
+medians over rounds. onnxruntime's idle threads do not spin (`ssdlite.inference.runtimes.onnx`).
 """
 
 import dataclasses
@@ -23,10 +23,10 @@ from ssdlite.config import load_config
 from ssdlite.data.batch import collate, original_sizes
 from ssdlite.data.build import build_dataset
 from ssdlite.evaluation import evaluate_predict
-from ssdlite.inference.export import export_onnx
-from ssdlite.inference.openvino_ir import export_openvino
+from ssdlite.inference.export import export_onnx, export_openvino
 from ssdlite.inference.predictor import Detector
 from ssdlite.inference.quantize import calibration_images, quantize_onnx, quantize_openvino
+from ssdlite.model.postprocess import detections
 from torchvision_reference import NAME, build_reference
 
 IDLE_S = 0.02  # before each timed call: the previous runtime's threads stop spinning (OpenMP spins ~ms)
@@ -54,20 +54,25 @@ def build_detectors(checkpoint: str, model, config, class_names, folder: Path, n
     quantize_onnx(str(onnx_path), images, str(folder / "model_int8.onnx"))
     quantize_openvino(str(xml_path), images, str(folder / "model_int8.xml"))
     return {
-        "pytorch_eager": Detector.from_checkpoint(checkpoint),
-        "onnxruntime_fp32": Detector.load(onnx_path, "onnxruntime"),
-        "onnxruntime_int8": Detector.load(folder / "model_int8.onnx", "onnxruntime"),
-        "openvino_fp32": Detector.from_openvino(xml_path),
-        "openvino_int8": Detector.from_openvino(folder / "model_int8.xml"),
+        "pytorch_eager": Detector.load(checkpoint),
+        "onnxruntime_fp32": Detector.load(onnx_path, backend="onnxruntime"),
+        "onnxruntime_int8": Detector.load(folder / "model_int8.onnx", backend="onnxruntime"),
+        "openvino_fp32": Detector.load(xml_path),
+        "openvino_int8": Detector.load(folder / "model_int8.xml"),
     }
 
 
+def run_network(detector: Detector, images: torch.Tensor):
+    """The runtime's network and post-processing graph, with the model's limits."""
+    return detector.runtime(images, detector.postprocessor.limits(len(detector.class_names)))
+
+
 def postprocessing_after_network(detector: Detector, images: torch.Tensor, sizes: list) -> float:
-    """Seconds of post-processing as `predict_tensors` runs it: right after the network, with the
-    caches and threads the network left."""
-    outputs = detector.run_network(images)
+    """Seconds of the host's part of post-processing as `predict_tensors` runs it (picking the kept
+    detections, scaling their boxes): right after the runtime, with the caches and threads it left."""
+    outputs = run_network(detector, images)
     start = time.perf_counter()
-    detector.postprocess(outputs, sizes)
+    detections(outputs, detector.image_size, sizes)
     return time.perf_counter() - start
 
 
@@ -77,7 +82,7 @@ def timing_functions(detectors: dict[str, Detector], images: torch.Tensor, sizes
     fns = {}
     for name, detector in detectors.items():
         fns |= {
-            (name, "network_b1_ms"): lambda d=detector: d.run_network(one),
+            (name, "network_b1_ms"): lambda d=detector: run_network(d, one),
             (name, "end_to_end_b1_ms"): lambda d=detector: d.predict_tensors(one, sizes[:1]),
             (name, "postprocess_b1_ms"): lambda d=detector: postprocessing_after_network(d, one, sizes[:1]),
             (name, "end_to_end_b8_ms"): lambda d=detector: d.predict_tensors(eight, sizes[:8]),

@@ -16,6 +16,7 @@ from ssdlite.confusion import DEFAULT_SCORE_THRESHOLD, confusion_matrix, confusi
 from ssdlite.data.build import build_dataset
 from ssdlite.data.coco import DatasetError
 from ssdlite.evaluation import CocoEvaluator, evaluate_model, summary_table
+from ssdlite.inference.runtimes import DeviceError, torch_device
 from ssdlite.training.plots import plot_confusion_matrix
 
 
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("config", nargs="?", help="config whose data section to evaluate on (default: the checkpoint's)")
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="data overrides, e.g. data.batch_size=8")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, ...")
     parser.add_argument("--out", help="where the metrics, detections and confusion matrix go (default: beside the checkpoint)")
     parser.add_argument(
         "--confusion-score",
@@ -33,14 +35,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     try:
-        model, config, class_names = load_checkpoint(args.checkpoint)
+        device = torch_device(args.device)
+        model, config, class_names = load_checkpoint(args.checkpoint, map_location=device)
         if args.config:
             config.data = load_config(args.config).data
         config = apply_overrides(config, args.set)
         config.data.classes = class_names  # labels must mean what they meant in training
         dataset = build_dataset(config.data, "val", config.model.image_size)
         evaluation = evaluate_model(model, dataset, config.data.batch_size, config.data.num_workers)
-    except (CheckpointError, ConfigError, DatasetError) as error:
+    except (CheckpointError, ConfigError, DatasetError, DeviceError) as error:
         sys.exit(f"error: {' '.join(str(error).split())}")  # one line, though torch.load's reasons span several
     print(summary_table(evaluation.metrics))
     skipped = evaluation.skipped_image_ids

@@ -5,6 +5,7 @@ from typing import Literal
 
 from ssdlite.config import DataConfig
 from ssdlite.data.coco import CocoDetection, DatasetError
+from ssdlite.data.synthetic import make_synthetic_dataset
 from ssdlite.data.transforms import train_transform, val_transform
 
 COCO_HELP = (
@@ -16,6 +17,19 @@ COCO_HELP = (
 
 class DataNotFoundError(DatasetError, FileNotFoundError):
     """Image folders or annotation files the config names are not on disk."""
+
+
+def make_builtin_data(cfg: DataConfig) -> None:
+    """The built-in synthetic data (`cfg.synthetic`), made once, in the parent of its annotation folder."""
+    if cfg.synthetic and not Path(cfg.val_annotations).is_file():
+        root = Path(cfg.val_annotations).parent.parent
+        make_synthetic_dataset(
+            root,
+            num_train=cfg.synthetic_train_images,
+            num_val=cfg.synthetic_val_images,
+            seed=cfg.synthetic_seed,
+            scene=cfg.synthetic_scene,
+        )
 
 
 def build_dataset(cfg: DataConfig, split: Literal["train", "val"], image_size: tuple[int, int]) -> CocoDetection:

@@ -73,15 +73,8 @@ def build_loss(cfg: LossConfig) -> HardNegativeLoss | FocalLoss:
 
 def build_postprocessor(cfg: ModelConfig) -> Postprocessor:
     """Decoding, thresholds and NMS (`cfg.postprocess`) with `cfg`'s box coder and its loss's score activation."""
-    settings = cfg.postprocess
     return Postprocessor(
-        BoxCoder(cfg.box_coder_weights),
-        build_loss(cfg.loss).score_activation,
-        score_threshold=settings.score_threshold,
-        topk_per_class=settings.topk_per_class,
-        nms_iou_threshold=settings.nms_iou_threshold,
-        max_detections_per_image=settings.max_detections_per_image,
-        max_candidates_per_image=settings.max_candidates_per_image,
+        cfg.postprocess, box_coder=BoxCoder(cfg.box_coder_weights), score_activation=build_loss(cfg.loss).score_activation
     )
 
 

@@ -37,7 +37,7 @@ def checkpoint(request, tmp_path_factory):
 
 
 def test_preprocess_gives_the_validation_tensor_to_the_bit(checkpoint):
-    detector = Detector.from_checkpoint(checkpoint[0])
+    detector = Detector.load(checkpoint[0])
     images = [picture(0), picture(1)]
     preprocessed = detector.preprocess(images)
     assert preprocessed.shape == (2, 3, *IMAGE_SIZE) and preprocessed.dtype == torch.float32
@@ -48,7 +48,7 @@ def test_preprocess_gives_the_validation_tensor_to_the_bit(checkpoint):
 def test_detector_detects_what_the_model_detects_on_the_validation_tensor(checkpoint):
     path, model = checkpoint
     image = picture(2)
-    (detections,) = Detector.from_checkpoint(path).predict(image, max_detections=20)
+    (detections,) = Detector.load(path).predict(image, max_detections=20)
     (expected,) = model.predict(validation_tensor(image)[None], [image.shape[:2]])
     np.testing.assert_allclose(detections.scores, expected["scores"][:20].numpy(), atol=1e-6)
     np.testing.assert_allclose(detections.boxes, expected["boxes"][:20].numpy(), atol=1e-3)

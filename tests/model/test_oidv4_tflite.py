@@ -142,7 +142,7 @@ def test_the_detector_finds_the_reference_detections_in_a_frame_from_the_convert
     capture.set(cv2.CAP_PROP_POS_FRAMES, entry["frame"])
     frame = capture.read()[1]
     capture.release()
-    (found,) = Detector.from_checkpoint(path).predict(frame, bgr=True, score_threshold=REFERENCE["score_threshold"])
+    (found,) = Detector.load(path).predict(frame, bgr=True, score_threshold=REFERENCE["score_threshold"])
     expected = entry["detections"]
     names = class_names(REFERENCE["labels"])
     assert found.class_names == [names[label - 1] for label in expected["labels"]]
