@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     result = evaluate_tracking(
-        load_detector(args.checkpoint),
+        load_detector(args.checkpoint, args.device),
         args.clip,
         args.gt or Path(args.clip).with_name("gt.txt"),
         args.every,

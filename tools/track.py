@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     summary = track_video(
-        load_detector(args.checkpoint),
+        load_detector(args.checkpoint, args.device),
         args.source,
         Path(args.out),
         args.every,

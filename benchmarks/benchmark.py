@@ -1,7 +1,7 @@
 """Speed and size of our SSDLite against torchvision's SSDLite320-MobileNetV3 on this CPU.
 
-python tools/benchmark.py [CONFIG] --out results.json [--threads N] [--quick]
-python tools/benchmark.py --deploy CHECKPOINT --data CONFIG --out deploy.json [--threads N]
+python benchmarks/benchmark.py [CONFIG] --out results.json [--threads N] [--quick]
+python benchmarks/benchmark.py --deploy CHECKPOINT --data CONFIG --out deploy.json [--threads N]
 
 CONFIG's model section is measured (default: the paper model, configs/coco_ssdlite.py),
 with random weights. --deploy measures a trained checkpoint instead, in every
@@ -12,11 +12,12 @@ which also calibrate INT8; torchvision's SSDLite is the reference.
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
+from speed import format_table, run_benchmark
 from ssdlite.config import load_config
 from ssdlite.errors import reports_errors
-from ssdlite.inference.benchmark import format_table, run_benchmark
 
 
 @reports_errors
@@ -29,13 +30,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deploy", metavar="CHECKPOINT", help="a trained checkpoint to measure in every runtime")
     parser.add_argument("--data", metavar="CONFIG", help="with --deploy: the config whose data scores and calibrates")
     args = parser.parse_args(argv)
-    if args.deploy and not args.data:
-        parser.error("--deploy needs --data CONFIG (the validation and calibration images)")
     if args.deploy:
         deploy(args)
         return
     model_config = load_config(args.config).model
-    results = run_benchmark(model_config, args.threads, args.quick)
+    results = run_benchmark(model_config, threads=args.threads, quick=args.quick)
     print(format_table(results))
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)
@@ -43,9 +42,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def deploy(args) -> None:
-    from ssdlite.inference.deploy_benchmark import format_deployment_table, run_deployment_benchmark
+    from deployment import format_deployment_table, run_deployment_benchmark
 
-    results = run_deployment_benchmark(args.deploy, args.data, args.threads, args.quick)
+    if not args.data:
+        sys.exit("error: --deploy needs --data CONFIG (the validation and calibration images)")
+    results = run_deployment_benchmark(args.deploy, args.data, threads=args.threads, quick=args.quick)
     print(format_deployment_table(results))
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)
