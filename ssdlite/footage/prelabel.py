@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torchvision.ops import box_iou
 
+from ssdlite.errors import InputError
 from ssdlite.inference.predictor import Detections, Detector
 from ssdlite.tracking.tracker import UNCONFIRMED, Tracker, Tracks
 
@@ -90,9 +91,9 @@ def prelabel(
         The kept boxes of every frame and the counts of those dropped.
     """
     if not 0 <= min_score <= 1:
-        raise ValueError(f"min_score = {min_score}: a score threshold lies in [0, 1], e.g. 0.5")
+        raise InputError(f"min_score = {min_score}: a score threshold lies in [0, 1], e.g. 0.5")
     if min_track_frames < 1:
-        raise ValueError(f"min_track_frames = {min_track_frames}: give at least 1 (1 keeps boxes in no track)")
+        raise InputError(f"min_track_frames = {min_track_frames}: give at least 1 (1 keeps boxes in no track)")
     tracker = Tracker(frame_rate, track_activation_threshold=min_score, high_score_threshold=min_score, minimum_iou=MATCH_IOU)
     tracked, untracked = [], []
     for index, frame in enumerate(frames):

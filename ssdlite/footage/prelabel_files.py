@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from ssdlite.assets import write_atomically
+from ssdlite.errors import InputError
 from ssdlite.evaluation import coco_results
 from ssdlite.footage.prelabel import MIN_SCORE, MIN_TRACK_FRAMES, NO_TRACK, FrameLabels, Prelabels, prelabel
 from ssdlite.inference.annotate import is_video
@@ -50,10 +51,10 @@ def prelabel_footage(
         "images_labelled", "tracks", and `Prelabels.counts` of the images labelled}.
 
     Raises:
-        ValueError, FileNotFoundError: nothing to read at `source`, or a video that cannot be read.
+        InputError: nothing to read at `source`; VideoError: a video that cannot be read.
     """
     if every < 1:
-        raise ValueError(f"every = {every}: give a whole number of at least 1")
+        raise InputError(f"every = {every}: give a whole number of at least 1")
     prelabel_args = {"min_score": min_score, "min_track_frames": min_track_frames}
     videos, frame_files = find_footage(source)
     if videos:
@@ -82,7 +83,7 @@ def find_footage(source: str | Path) -> tuple[list[Path], list[Path]]:
         return videos, []
     frames, _ = expand_source(source)
     if not frames:
-        raise ValueError(f"{source}: no videos or images in it")
+        raise InputError(f"{source}: no videos or images in it")
     return [], frames
 
 
