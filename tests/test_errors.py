@@ -80,7 +80,7 @@ def test_a_bug_inside_a_command_keeps_its_traceback(tmp_path):
     """A ValueError from a bug (five tools once turned any ValueError into one line) reaches the user whole."""
     code = (
         "import ssdlite.commands.eval as command\n"
-        "def load_checkpoint(path):\n"
+        "def load_checkpoint(path, **options):\n"
         "    raise ValueError('a bug in the loader')\n"
         "command.load_checkpoint = load_checkpoint\n"
         "command.main()\n"

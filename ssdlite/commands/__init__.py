@@ -19,6 +19,7 @@ COMMANDS = {
     "convert": ("ssdlite.commands.convert", "other datasets' labels to COCO JSON, other frameworks' detectors to checkpoints"),
     "browse": ("ssdlite.commands.browse", "augmented samples, box statistics and damaged images of a dataset"),
     "make-synthetic": ("ssdlite.commands.make_synthetic", "generate the built-in driving dataset and clip"),
+    "prelabel": ("ssdlite.commands.prelabel", "pre-label frames or videos with a detector and the tracker, for CVAT"),
 }
 
 

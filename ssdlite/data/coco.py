@@ -50,10 +50,9 @@ class ImageRecord:
 class CocoDetection(Dataset):
     """A detection dataset in COCO format.
 
-    The annotation file is parsed once, in the main process; DataLoader
-    workers share the index. Category ids (with gaps, or any ids a custom
-    dataset uses) map to contiguous labels 1..K in `class_names` order;
-    0 is background.
+    The annotation file is parsed once, in the main process; DataLoader workers share the index.
+    Category ids (with gaps, or any ids a custom dataset uses) map to contiguous labels 1..K in
+    `class_names` order; 0 is background.
 
     Args:
         images_dir: folder the images' `file_name`s are relative to.

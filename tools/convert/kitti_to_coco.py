@@ -1,29 +1,3 @@
-"""KITTI object labels to COCO JSON: python tools/convert/kitti_to_coco.py --labels DIR --images DIR --out OUT.json"""
+from ssdlite.commands.convert.kitti import main
 
-import argparse
-import logging
-
-from ssdlite.data.converters import KITTI_DIFFICULTY, kitti_to_coco, write_json
-from ssdlite.errors import reports_errors
-
-
-@reports_errors
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--labels", required=True, help="folder of KITTI label .txt files (label_2)")
-    parser.add_argument("--images", required=True, help="folder of the matching images (image_2)")
-    parser.add_argument("--out", required=True)
-    parser.add_argument(
-        "--difficulty",
-        choices=list(KITTI_DIFFICULTY),
-        help="objects beyond this KITTI level (too short, occluded or truncated) become ignored crowd regions",
-    )
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    coco = kitti_to_coco(args.labels, args.images, difficulty=args.difficulty)
-    write_json(coco, args.out)
-    print(f"wrote {args.out}: {len(coco['images'])} images, {len(coco['annotations'])} boxes")
-
-
-if __name__ == "__main__":
-    main()
+main()

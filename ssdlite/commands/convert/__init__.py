@@ -9,10 +9,7 @@ CONVERTERS = {
     "bdd100k": ("ssdlite.commands.convert.bdd100k", "BDD100K detection labels (Scalabel JSON) to COCO JSON"),
     "kitti": ("ssdlite.commands.convert.kitti", "KITTI object labels to COCO JSON"),
     "tf-ssdlite": ("ssdlite.commands.convert.tf_ssdlite", "a TF Object Detection API SSDLite frozen graph to a checkpoint"),
-    "oidv4-tflite": (
-        "ssdlite.commands.convert.oidv4_tflite",
-        "MediaPipe's Open Images V4 SSD-MobileNetV2 (TFLite) to a checkpoint",
-    ),
+    "oidv4": ("ssdlite.commands.convert.oidv4", "MediaPipe's Open Images V4 SSD-MobileNetV2 (TFLite) to a checkpoint"),
 }
 
 

@@ -1,0 +1,34 @@
+"""Track and count objects in a video: annotated video with ids and trails, tracks.jsonl, tracks.csv, summary.json.
+
+ssdlite track --checkpoint PATH --source VIDEO --out DIR [--every N] [--count-line x1,y1,x2,y2]
+"""
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from ssdlite.errors import reports_errors
+from ssdlite.tracking.cli import add_tracking_arguments, count_line, load_detector, predict_args, tracker_args
+from ssdlite.tracking.video import track_video
+
+
+@reports_errors
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_tracking_arguments(parser)
+    parser.add_argument("--source", required=True, help="a video file")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    summary = track_video(
+        load_detector(args.checkpoint, args.device),
+        args.source,
+        Path(args.out),
+        args.every,
+        count_line(args),
+        tracker_args(args),
+        **predict_args(args),
+    )
+    print(json.dumps(summary, indent=2))
+    print(f"wrote the annotated video, tracks.jsonl, tracks.csv and summary.json to {args.out}")
