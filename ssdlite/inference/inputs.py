@@ -97,13 +97,18 @@ def video_outputs(source: Source, out_dir: Path) -> Iterator[tuple[Video, Path]]
     Raises:
         ValueError: two of the videos share a name (from different folders), which would share a folder.
     """
-    stems = [path.stem for path in source.videos]
-    shared = sorted({stem for stem in stems if stems.count(stem) > 1})
-    if shared:
-        examples = [str(path) for path in source.videos if path.stem == shared[0]]
-        raise ValueError(f"videos {' and '.join(examples)} share the name {shared[0]!r}, which names their outputs; rename one")
+    check_unique_names(source.videos)
     for video in open_videos(source):
         yield video, out_dir / video.path.stem if len(source.videos) > 1 else out_dir
+
+
+def check_unique_names(videos: tuple[Path, ...]) -> None:
+    """Raises ValueError when two videos (of different folders) share a name, which names their outputs."""
+    stems = [path.stem for path in videos]
+    shared = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if shared:
+        examples = [str(path) for path in videos if path.stem == shared[0]]
+        raise ValueError(f"videos {' and '.join(examples)} share the name {shared[0]!r}, which names their outputs; rename one")
 
 
 def _suffixes() -> str:
