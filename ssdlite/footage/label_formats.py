@@ -87,8 +87,7 @@ def read_yolo(labels_dir: Path, images_dir: Path, names: list[str]) -> list[Labe
         raise LabelImportError(f"{images_dir}: no images; YOLO labels are read for the images of --images")
     result = []
     for image_path in images:
-        with Image.open(image_path) as image:
-            size = image.size  # (width, height) from the header
+        size = image_size(image_path)
         txt = labels_dir / f"{image_path.stem}.txt"
         lines = txt.read_text().splitlines() if txt.is_file() else []
         boxes = [_yolo_box(f"{txt}:{number}", line, size, names) for number, line in enumerate(lines, start=1) if line.strip()]
@@ -96,9 +95,20 @@ def read_yolo(labels_dir: Path, images_dir: Path, names: list[str]) -> list[Labe
     return result
 
 
+def image_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the image file's header."""
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except OSError as error:
+        raise LabelImportError(f"cannot read image {path}: {error}") from error
+
+
 def _yolo_box(where: str, line: str, size: tuple[int, int], names: list[str]) -> SourceBox:
     try:
         box = BoundingBox.from_yolo_v5(line, image_size=size)  # a sixth number is a confidence, last (Ultralytics)
+    except AssertionError as error:  # globox asserts xmin <= xmax and ymin <= ymax
+        raise LabelImportError(f"{where}: a negative width or height ({error}): {line!r}; fix or delete the line") from error
     except ParsingError as error:
         raise LabelImportError(
             f"{where}: expected 'class x_center y_center width height' (5 numbers), got {len(line.split())}: {line!r}; "
@@ -114,10 +124,14 @@ def _yolo_box(where: str, line: str, size: tuple[int, int], names: list[str]) ->
 def read_voc(labels_dir: Path) -> list[LabelledImage]:
     """One `LabelledImage` per Pascal VOC XML file of `labels_dir`."""
     files = sorted(labels_dir.glob("*.xml")) if labels_dir.is_dir() else [labels_dir]
+    if not files:
+        raise LabelImportError(f"{labels_dir}: no .xml files; Pascal VOC labels are one .xml file per image")
     result = []
     for path in files:
         try:
             annotation = Annotation.from_pascal_voc(path)
+        except AssertionError as error:  # globox asserts xmin <= xmax and ymin <= ymax
+            raise LabelImportError(f"{path}: a box with its corners swapped ({error}); fix or delete it") from error
         except (ParsingError, ValueError) as error:  # globox raises both, naming no file
             raise LabelImportError(f"{path}: not a Pascal VOC file ({error}); it needs filename, size and objects") from error
         lines = element_lines(path)["object"]
@@ -146,8 +160,8 @@ def read_cvat(path: Path) -> list[LabelledImage]:
         raise LabelImportError(f"{path}:{line}: {found} and no boxes: a task of another type; label boxes (rectangles)")
     try:
         annotations = AnnotationSet.from_cvat(path)
-    except (ParsingError, ValueError, AssertionError) as error:  # globox asserts an .xml suffix
-        raise LabelImportError(f"{path}: not a CVAT for images file ({error})") from error
+    except (ParsingError, ValueError, AssertionError) as error:  # globox asserts an .xml suffix and xmin <= xmax
+        raise LabelImportError(f"{path}: not a CVAT for images file, or a box with its corners swapped ({error})") from error
     lines = iter(elements["box"])
     return [
         LabelledImage(a.image_id, str(path), [SourceBox(b.label, b.ltrb, f"{path}:{next(lines)}") for b in a.boxes])

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from ssdlite.footage.label_formats import LabelImportError, LabelledImage
+from ssdlite.footage.label_formats import LabelImportError, LabelledImage, image_size
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +70,7 @@ def labels_to_coco(
         if path is None:
             report.not_found.append(item.file_name)
             continue
-        with Image.open(path) as opened:
-            width, height = opened.size  # from the header
+        width, height = image_size(path)
         image = {"id": len(images) + 1, "file_name": path.relative_to(images_dir).as_posix(), "width": width, "height": height}
         images.append(image)
         counts = report.per_file[item.labels_file]
