@@ -36,9 +36,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--val-fraction", type=float, default=0.2, help="share of the videos whose frames are val")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    sampling = Sampling(every=args.every, fps=args.fps, max_per_video=args.max, min_difference=args.min_difference)
     start = time.perf_counter()
     try:
+        sampling = Sampling(every=args.every, fps=args.fps, max_per_video=args.max, min_difference=args.min_difference)
         results = extract_frames(resolve_source(args.source), Path(args.out), sampling, val_fraction=args.val_fraction)
     except (ValueError, FileNotFoundError) as error:
         sys.exit(f"error: {error}")

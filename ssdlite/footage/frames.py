@@ -38,10 +38,16 @@ class Sampling:
     max_per_video: int | None = None  # stop a video after this many kept frames
     min_difference: float = MIN_DIFFERENCE  # 0 keeps near-identical frames too
 
-    def step(self, video_fps: float) -> int:
-        """Frames from one candidate to the next in a video of `video_fps`."""
+    def __post_init__(self):
         if self.every is not None and self.fps is not None:
             raise ValueError("give --every or --fps, not both")
+        if (self.every is not None and self.every < 1) or (self.max_per_video is not None and self.max_per_video < 1):
+            raise ValueError(f"--every and --max count frames: 1 or more, got {self.every} and {self.max_per_video}")
+        if self.fps is not None and not self.fps > 0:
+            raise ValueError(f"--fps must be above 0, e.g. 1, got {self.fps}")
+
+    def step(self, video_fps: float) -> int:
+        """Frames from one candidate to the next in a video of `video_fps`."""
         if self.fps is not None:
             return max(1, round(video_fps / self.fps))
         return self.every or 1
@@ -92,8 +98,8 @@ def sample_frames(video: Video, sampling: Sampling, stats: VideoFrames) -> Itera
 
 
 def split_by_video(videos: tuple[Path, ...], val_fraction: float) -> dict[Path, str]:
-    """ "train" or "val" for each video, never both: the last videos by name are val. Dash-cams name
-    files by time, so the two splits meet at one minute's boundary only."""
+    """Each video's split, "train" or "val", never both: the last videos by name are val. Dash-cams
+    name files by time, so the two splits meet at one minute's boundary only."""
     if not 0 <= val_fraction < 1:
         raise ValueError(f"the val fraction {val_fraction} must lie in [0, 1), e.g. 0.2")
     num_val = round(len(videos) * val_fraction)

@@ -53,7 +53,11 @@ def test_sampling_every_fps_and_max():
     assert Sampling(fps=1).step(30) == 30 and Sampling(fps=2).step(29.97) == 15 and Sampling(every=5).step(30) == 5
     assert Sampling().step(25) == 1
     with pytest.raises(ValueError, match="--every or --fps, not both"):
-        Sampling(every=2, fps=1).step(30)
+        Sampling(every=2, fps=1)
+    with pytest.raises(ValueError, match="--fps must be above 0"):
+        Sampling(fps=0)
+    with pytest.raises(ValueError, match="1 or more, got 0"):
+        Sampling(every=0)
 
 
 def test_every_and_max_per_video(stop_clip, tmp_path):
