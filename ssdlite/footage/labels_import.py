@@ -9,6 +9,7 @@ too). The COCO file is written whole or not at all.
 
 import difflib
 import logging
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from ssdlite.footage.label_formats import LabelImportError, LabelledImage, image
 log = logging.getLogger(__name__)
 
 EXAMPLES = 5  # file names quoted per problem
+LABEL_STUDIO_UPLOAD = re.compile(r"[0-9a-f]{8}-")  # Label Studio's prefix of an uploaded file's name
 MIN_BOX_SIDE = 1.0  # pixels: a box narrower once clipped cannot be trained on (as the dataset drops it)
 
 
@@ -111,12 +113,14 @@ def _annotation(annotation_id: int, image_id: int, label: int, box: np.ndarray) 
 
 
 def _find(images_dir: Path, file_name: str) -> Path | None:
-    """The image a label file names: its path under `images_dir`, else its bare name there
-    (CVAT and Label Studio put their own folders before it)."""
-    for candidate in (images_dir / file_name, images_dir / Path(file_name).name):
-        if candidate.is_file():
-            return candidate
-    return None
+    """The image a label file names: its path under `images_dir`, else its bare name there (CVAT and
+    Label Studio put folders of their own before it), else that name without the 8 hex digits and
+    dash Label Studio puts before the files uploaded to it."""
+    name = Path(file_name).name
+    candidates = [images_dir / file_name, images_dir / name]
+    if LABEL_STUDIO_UPLOAD.match(name):
+        candidates.append(images_dir / name[9:])
+    return next((candidate for candidate in candidates if candidate.is_file()), None)
 
 
 def _clipped(box: tuple[float, float, float, float], width: int, height: int, counts: Counter) -> np.ndarray | None:
