@@ -170,9 +170,8 @@ def test_label_studio_json_is_told_to_export_coco(tmp_path):
 
 def test_images_are_found_by_bare_name_and_those_elsewhere_left_out_and_said(exports):
     labels, _ = exports["cvat"]
-    labels.write_text(
-        labels.read_text().replace('name="a.png"', 'name="train/a.png"').replace('name="b.png"', 'name="val/b9.png"')
-    )
+    text = labels.read_text().replace('name="a.png"', 'name="train/a.png"').replace('name="b.png"', 'name="val/b9.png"')
+    labels.write_text(text.replace('name="c.png"', 'name="/data/upload/3/0f3e9a1c-c.png"'))  # as Label Studio names it
     coco, report = imported(exports, "cvat")
     assert [image["file_name"] for image in coco["images"]] == ["a.png", "c.png"]
     assert report.not_found == ["val/b9.png"]
