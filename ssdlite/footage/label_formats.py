@@ -134,7 +134,7 @@ def read_voc(labels_dir: Path) -> list[LabelledImage]:
             raise LabelImportError(f"{path}: a box with its corners swapped ({error}); fix or delete it") from error
         except (ParsingError, ValueError) as error:  # globox raises both, naming no file
             raise LabelImportError(f"{path}: not a Pascal VOC file ({error}); it needs filename, size and objects") from error
-        lines = element_lines(path)["object"]
+        lines = element_lines(path).get("object", [])
         boxes = [SourceBox(box.label, box.ltrb, f"{path}:{line}") for box, line in zip(annotation.boxes, lines)]
         result.append(LabelledImage(annotation.image_id, str(path), boxes))
     return result

@@ -185,7 +185,7 @@ def test_the_tool_writes_the_coco_file_and_bad_input_writes_nothing(exports, tmp
     config = write(tmp_path / "classes.py", f"from ssdlite.config import load_config\nconfig = load_config({str(base)!r})\n")
     labels, names = exports["yolo"]
     command = [sys.executable, "tools/import_labels.py", str(config), "yolo", str(labels), "--images", str(exports["images"])]
-    command += ["--names", str(names), "--out", str(tmp_path / "train.json"), "--set", "data.classes=('person','car')"]
+    command += ["--names", str(names), "--set", "data.classes=('person','car')", "--out", str(tmp_path / "train.json")]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "train.json").read_text()) == EXPECTED and "1 images have no labels" in result.stderr
