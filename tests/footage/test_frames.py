@@ -102,7 +102,8 @@ def test_a_truncated_video_is_named_and_its_good_frames_kept(tmp_path, caplog):
     (tmp_path / "cut.mp4").write_bytes(data[: int(len(data) * 0.6)])
     with caplog.at_level(logging.WARNING):
         (result,) = extract_frames(resolve_source(tmp_path / "cut.mp4"), tmp_path / "out", Sampling())
-    assert 20 <= result.frames_read < 40 and frame_numbers(result.kept) == list(range(result.frames_read))
+    kept = frame_numbers(result.kept)  # every frame that decodes: a damaged one keeps its number, unkept
+    assert 20 <= result.frames_read == len(kept) < 40 and kept == sorted(set(kept)) and kept[-1] < 48
     assert (
         result.problem.startswith(f"{tmp_path / 'cut.mp4'}: read {result.frames_read} of 48 frames")
         and result.problem in caplog.text
