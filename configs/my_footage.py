@@ -4,8 +4,8 @@ From videos to a detector (README, "Your own footage"):
 
     python tools/frames.py 'dashcam/*.MP4' --out footage --fps 1          # footage/train, footage/val + COCO files
     # label footage/train and footage/val in CVAT, Label Studio or a YOLO / VOC tool, then:
-    python tools/import_labels.py configs/my_footage.py cvat export.xml --images footage/train --out footage/train.json
-    python tools/import_labels.py configs/my_footage.py cvat export.xml --images footage/val --out footage/val.json
+    python tools/import_labels.py export.xml --images footage/train --config configs/my_footage.py --out footage/train.json
+    python tools/import_labels.py export.xml --images footage/val --config configs/my_footage.py --out footage/val.json
     python tools/train.py configs/my_footage.py --set train.max_time=00:00:30:00
     python tools/eval.py configs/my_footage.py --checkpoint runs/<run>/best.ckpt
     python tools/export.py --checkpoint runs/<run>/best.ckpt --format openvino --int8 --calibration configs/my_footage.py

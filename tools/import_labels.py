@@ -1,17 +1,18 @@
-"""Labels from an annotation tool into a COCO file for training, with the classes of a config.
+"""Labels from an annotation tool into a COCO file for training, onto your classes by name.
 
-python tools/import_labels.py CONFIG {yolo,voc,cvat,coco} LABELS --images DIR --out FILE [--names FILE] [--drop-unknown]
+python tools/import_labels.py LABELS --images DIR --out FILE [--classes NAME ... | --config CONFIG [--set ...]]
 
-LABELS is what the tool exported: YOLO a folder of .txt files (with --names data.yaml,
-classes.txt or obj.names), Pascal VOC a folder of .xml files, CVAT its "CVAT for images
-1.1" .xml (its "COCO 1.0" export is coco), Label Studio its COCO export (or its YOLO or
-VOC one). DIR is the folder of the images; labelled images not in it are left out and
-said, so one export of all your frames imports once per split:
+LABELS is what the tool exported, its format told by its shape (or --format): CVAT's
+"CVAT for images 1.1" .xml, a COCO .json (CVAT's COCO 1.0, Label Studio's COCO export),
+a folder of Pascal VOC .xml files, or a folder of YOLO .txt files (class names from
+data.yaml, classes.txt or obj.names beside it, or --names). DIR is the folder of the
+images; labelled images not in it are left out and said, so one export of all your
+frames imports once per split:
 
-    python tools/import_labels.py configs/my_footage.py cvat annotations.xml --images footage/train --out footage/train.json
-    python tools/import_labels.py configs/my_footage.py cvat annotations.xml --images footage/val --out footage/val.json
+    python tools/import_labels.py export.xml --images footage/train --config configs/my_footage.py --out footage/train.json
+    python tools/import_labels.py export.xml --images footage/val --config configs/my_footage.py --out footage/val.json
 
-Class names are matched by name (ignoring case) onto the config's data.classes.
+Class names are matched (ignoring case) onto --classes, or the config's data.classes.
 """
 
 import argparse
@@ -22,37 +23,43 @@ from pathlib import Path
 
 from ssdlite.config import ConfigError, apply_overrides, load_config
 from ssdlite.data.converters import write_json
-from ssdlite.footage.label_formats import LabelFormat, LabelImportError, read_labels
+from ssdlite.footage.label_formats import LabelFormat, LabelImportError, guess_format, read_labels
 from ssdlite.footage.labels_import import labels_to_coco
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("config", help="the config whose data.classes the labels map onto, e.g. configs/my_footage.py")
-    parser.add_argument("format", choices=typing.get_args(LabelFormat))
     parser.add_argument("labels", help="the exported file or folder")
     parser.add_argument("--images", required=True, help="the folder of the images (COCO file names are relative to it)")
     parser.add_argument("--out", required=True, help="the COCO file to write")
-    parser.add_argument("--names", help="YOLO: its class names, data.yaml, classes.txt or obj.names")
-    parser.add_argument("--drop-unknown", action="store_true", help="leave out boxes of classes the config does not name")
+    parser.add_argument("--format", choices=typing.get_args(LabelFormat), help="default: told by the export's shape")
+    classes = parser.add_mutually_exclusive_group()
+    classes.add_argument("--classes", nargs="+", metavar="NAME", help="your classes, in label order")
+    classes.add_argument("--config", help="take data.classes of this config, e.g. configs/my_footage.py")
     parser.add_argument(
-        "--set", nargs="*", default=[], metavar="KEY=VALUE", help="config overrides, e.g. data.classes=\"('car',)\""
+        "--set", nargs="*", default=[], metavar="KEY=VALUE", help="--config overrides, e.g. data.classes=\"('car',)\""
     )
+    parser.add_argument("--names", help="YOLO: its class names file (data.yaml, classes.txt, obj.names) if not beside it")
+    parser.add_argument("--drop-unknown", action="store_true", help="leave out boxes of classes not among yours")
     args = parser.parse_args(argv)
+    if args.set and not args.config:
+        parser.error("--set changes the --config; give --config CONFIG")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    images_dir = Path(args.images)
+    images_dir, labels = Path(args.images), Path(args.labels)
     try:
-        classes = apply_overrides(load_config(args.config), args.set).data.classes
-        names = Path(args.names) if args.names else None
-        labelled = read_labels(args.format, Path(args.labels), images_dir=images_dir, names=names)
-        classes = classes or tuple(sorted({box.label for image in labelled for box in image.boxes}))
-        coco, report = labels_to_coco(labelled, classes=classes, images_dir=images_dir, drop_unknown=args.drop_unknown)
+        names = tuple(args.classes) if args.classes else None
+        if args.config:
+            names = apply_overrides(load_config(args.config), args.set).data.classes
+        names_file = Path(args.names) if args.names else None
+        labelled = read_labels(args.format or guess_format(labels), labels, images_dir=images_dir, names=names_file)
+        names = names or tuple(sorted({box.label for image in labelled for box in image.boxes}))
+        coco, report = labels_to_coco(labelled, classes=names, images_dir=images_dir, drop_unknown=args.drop_unknown)
     except (ConfigError, LabelImportError) as error:
         sys.exit(f"error: {error}")
     for line in report.lines(images_dir):
         logging.warning("warning: %s", line)
     write_json(coco, Path(args.out))
-    print(f"wrote {args.out}: {report.num_images} images, {report.num_boxes} boxes of classes {list(classes)}")
+    print(f"wrote {args.out}: {report.num_images} images, {report.num_boxes} boxes of classes {list(names)}")
 
 
 if __name__ == "__main__":

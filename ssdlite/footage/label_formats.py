@@ -43,12 +43,38 @@ class LabelledImage:
     boxes: list[SourceBox]
 
 
+def guess_format(labels: Path) -> LabelFormat:
+    """The format of an export by its shape: an .xml file is CVAT's, a .json file COCO, a folder of .xml
+    files Pascal VOC, a folder of .txt files YOLO."""
+    if not labels.exists():
+        raise LabelImportError(f"{labels}: no such file or folder")
+    if labels.is_file() and labels.suffix.lower() in (".xml", ".json"):
+        return "cvat" if labels.suffix.lower() == ".xml" else "coco"
+    if labels.is_dir() and any(labels.glob("*.xml")):
+        return "voc"
+    if labels.is_dir() and any(labels.glob("*.txt")):
+        return "yolo"
+    raise LabelImportError(
+        f"{labels}: cannot tell its format (an .xml or .json file, a folder of .xml or .txt files); give --format"
+    )
+
+
+def find_names(labels_dir: Path) -> Path:
+    """The class names file of a YOLO export: data.yaml, classes.txt (Label Studio) or obj.names (CVAT),
+    in the labels folder or the one above it."""
+    for folder in (labels_dir, labels_dir.parent):
+        for name in ("data.yaml", "classes.txt", "obj.names"):
+            if (folder / name).is_file():
+                return folder / name
+    raise LabelImportError(f"{labels_dir}: no data.yaml, classes.txt or obj.names here or above; give --names FILE")
+
+
 def read_labels(label_format: LabelFormat, labels: Path, *, images_dir: Path, names: Path | None = None) -> list[LabelledImage]:
     """The images and boxes of an export.
 
     Args:
         label_format: "yolo" (`labels` a folder of txt files, one per image of `images_dir`, and `names`
-            the class names file), "voc" (a folder of XML files), "cvat" ("CVAT for images" XML file),
+            the class names file, else `find_names`'s), "voc" (a folder of XML files), "cvat" ("CVAT for images" XML file),
             "coco" (a COCO JSON file).
         images_dir: the images folder (YOLO: its images are the ones listed).
 
@@ -58,9 +84,7 @@ def read_labels(label_format: LabelFormat, labels: Path, *, images_dir: Path, na
     if not labels.exists():
         raise LabelImportError(f"{labels}: no such file or folder")
     if label_format == "yolo":
-        if names is None:
-            raise LabelImportError("YOLO labels need their class names: --names data.yaml (or classes.txt, obj.names)")
-        return read_yolo(labels, images_dir, read_names(names))
+        return read_yolo(labels, images_dir, read_names(names or find_names(labels)))
     readers: dict[str, Callable[[Path], list[LabelledImage]]] = {"voc": read_voc, "cvat": read_cvat, "coco": read_coco}
     return readers[label_format](labels)
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from globox import Annotation, AnnotationSet, BoundingBox
 
-from ssdlite.footage.label_formats import LabelImportError, read_labels
+from ssdlite.footage.label_formats import LabelImportError, find_names, guess_format, read_labels
 from ssdlite.footage.labels_import import labels_to_coco
 
 REPO = Path(__file__).resolve().parents[2]
@@ -179,13 +179,22 @@ def test_images_are_found_by_bare_name_and_those_elsewhere_left_out_and_said(exp
         labels_to_coco(read_labels("cvat", labels, images_dir=exports["images"]), classes=CLASSES, images_dir=exports["voc"][0])
 
 
+def test_the_format_is_told_by_the_export_and_yolo_names_found_beside_it(exports, tmp_path):
+    assert [guess_format(exports[f][0]) for f in ("yolo", "voc", "cvat", "coco")] == ["yolo", "voc", "cvat", "coco"]
+    assert find_names(exports["yolo"][0]) == tmp_path / "data.yaml"  # the folder above the labels
+    (tmp_path / "images" / "deeper").mkdir()
+    (tmp_path / "notes").mkdir()
+    with pytest.raises(LabelImportError, match="cannot tell its format .* give --format"):
+        guess_format(tmp_path / "notes")
+    with pytest.raises(LabelImportError, match="no data.yaml, classes.txt or obj.names here or above; give --names"):
+        find_names(tmp_path / "images" / "deeper")  # data.yaml is two folders up
+
+
 @pytest.mark.slow  # a Python that imports torch
 def test_the_tool_writes_the_coco_file_and_bad_input_writes_nothing(exports, tmp_path):
-    base = REPO / "configs/my_footage.py"
-    config = write(tmp_path / "classes.py", f"from ssdlite.config import load_config\nconfig = load_config({str(base)!r})\n")
-    labels, names = exports["yolo"]
-    command = [sys.executable, "tools/import_labels.py", str(config), "yolo", str(labels), "--images", str(exports["images"])]
-    command += ["--names", str(names), "--set", "data.classes=('person','car')", "--out", str(tmp_path / "train.json")]
+    labels, _ = exports["yolo"]
+    command = [sys.executable, "tools/import_labels.py", str(labels), "--images", str(exports["images"])]
+    command += ["--classes", "person", "car", "--out", str(tmp_path / "train.json")]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "train.json").read_text()) == EXPECTED and "1 images have no labels" in result.stderr
