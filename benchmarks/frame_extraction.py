@@ -31,7 +31,7 @@ STOP = (10.0, 5.0)  # (start, duration) seconds
 def write_clip(path: Path, seconds: float) -> Path:
     rng = np.random.default_rng(0)
     writer = open_video_writer(path, FPS, (640, 360))
-    for image, _ in moving_scene(0, (360, 640), "footage", int(seconds * FPS), FPS, stop=STOP):
+    for image, _ in moving_scene(0, image_size=(360, 640), scene="footage", num_frames=int(seconds * FPS), fps=FPS, stop=STOP):
         writer.write(np.clip(image + rng.normal(0, 3, image.shape), 0, 255).astype(np.uint8))
     writer.release()
     return path

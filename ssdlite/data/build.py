@@ -32,13 +32,23 @@ def build_dataset(cfg: DataConfig, split: Literal["train", "val"], image_size: t
     if missing:
         raise DataNotFoundError(f"{split} data not found: {', '.join(missing)}. {COCO_HELP}")
     if split == "train":
-        transform = train_transform(image_size, cfg.photometric, cfg.zoom_out_max, cfg.min_iou_crop, cfg.hflip)
+        transform = train_transform(image_size, cfg.augment)
     else:
         transform = val_transform(image_size)
-    category_map = dict(cfg.category_map) if cfg.category_map else None
+    return coco_detection(images, annotations, transform, cfg)
+
+
+def coco_detection(images: Path, annotations: Path, transform, cfg: DataConfig) -> CocoDetection:
+    """A `CocoDetection` of these files with `cfg`'s classes, category map and tolerances."""
     return CocoDetection(
-        images, annotations, transform, cfg.classes, cfg.keep_empty_images, cfg.max_bad_image_fraction, category_map
+        images,
+        annotations,
+        transform,
+        classes=cfg.classes,
+        keep_empty_images=cfg.keep_empty_images,
+        max_bad_image_fraction=cfg.max_bad_image_fraction,
+        category_map=dict(cfg.category_map) if cfg.category_map else None,
     )
 
 
-__all__ = ["build_dataset", "DataNotFoundError", "DatasetError"]
+__all__ = ["build_dataset", "coco_detection", "DataNotFoundError", "DatasetError"]

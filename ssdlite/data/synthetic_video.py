@@ -54,11 +54,11 @@ class RoadUser:
 
 def moving_scene(
     seed: int,
+    *,
     image_size: tuple[int, int],
     scene: Scene,
     num_frames: int,
     fps: float,
-    *,
     stop: tuple[float, float] | None = None,
 ) -> Iterator[tuple[np.ndarray, list[tuple[int, int, list[float], float]]]]:
     """The frames of the built-in clip, each with its ground truth.

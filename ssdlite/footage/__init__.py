@@ -1,1 +1,1 @@
-"""From a user's own footage to training data: frames of their videos, and labels from annotation tools."""
+"""From a folder of footage to training data: frames, label import and pre-labelling."""

@@ -17,7 +17,7 @@ from ssdlite.config import ModelConfig, from_dict
 from ssdlite.evaluation import coco_results
 from ssdlite.inference.inputs import batches, load_inputs
 from ssdlite.inference.postprocessing_network import kept_detections, postprocessing_inputs
-from ssdlite.model.build import build_anchors, build_loss, build_postprocessor
+from ssdlite.model.build import build_anchors, build_postprocessor
 from ssdlite.model.detector import SSDLite
 from ssdlite.model.postprocess import Postprocessor
 
@@ -263,7 +263,7 @@ class Detector:
 
 def _exported_postprocessing(model_cfg: ModelConfig) -> tuple[Postprocessor, torch.Tensor]:
     """(postprocessor, anchors) of an exported network's config, built as `build_model` builds them."""
-    return build_postprocessor(model_cfg, build_loss(model_cfg).score_activation), build_anchors(model_cfg)
+    return build_postprocessor(model_cfg), build_anchors(model_cfg)
 
 
 def leave_the_cores_to_the_runtime(detector: Detector) -> None:

@@ -78,10 +78,10 @@ class DetectionDataModule(L.LightningDataModule):
         if self.cfg.synthetic and not Path(self.cfg.val_annotations).is_file():
             make_synthetic_dataset(
                 synthetic_root(self.cfg),
-                self.cfg.synthetic_train_images,
-                self.cfg.synthetic_val_images,
-                self.cfg.synthetic_seed,
-                self.cfg.synthetic_scene,
+                num_train=self.cfg.synthetic_train_images,
+                num_val=self.cfg.synthetic_val_images,
+                seed=self.cfg.synthetic_seed,
+                scene=self.cfg.synthetic_scene,
             )
 
     def setup(self, stage: str) -> None:

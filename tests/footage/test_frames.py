@@ -23,7 +23,7 @@ def write_clip(path: Path, num_frames: int, *, stop: tuple[float, float] | None 
     is never quite the same twice), through H.264."""
     rng = np.random.default_rng(seed)
     writer = open_video_writer(path, FPS, (320, 180))
-    for image, _ in moving_scene(seed, (180, 320), "close", num_frames, FPS, stop=stop):
+    for image, _ in moving_scene(seed, image_size=(180, 320), scene="close", num_frames=num_frames, fps=FPS, stop=stop):
         writer.write(np.clip(image + rng.normal(0, 3, image.shape), 0, 255).astype(np.uint8))
     writer.release()
     return path

@@ -39,7 +39,7 @@ def write_drive(path: Path, seed: int) -> dict[int, list]:
     """A short clip of the built-in road and its boxes per frame: {frame: [(class name, x1, y1, x2, y2)]}."""
     writer = open_video_writer(path, 10, (320, 180))
     boxes = {}
-    for frame, (image, objects) in enumerate(moving_scene(seed, (180, 320), "close", 6, 10)):
+    for frame, (image, objects) in enumerate(moving_scene(seed, image_size=(180, 320), scene="close", num_frames=6, fps=10)):
         writer.write(image)
         boxes[frame] = [(NAMES[category], x, y, x + w, y + h) for _, category, (x, y, w, h), _ in objects]
     writer.release()

@@ -5,7 +5,7 @@ import onnx
 import pytest
 import torch
 
-from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, Config, ModelConfig
+from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, Config, LossConfig, ModelConfig
 from ssdlite.inference import Detector
 from ssdlite.inference.export import check_onnx, export_onnx
 from ssdlite.model.build import build_model
@@ -15,7 +15,7 @@ CLASSES = ("car", "person")
 
 @pytest.mark.parametrize(
     "settings",
-    [{}, {"stride8_map": True}, {"cls_loss": "focal"}, {"image_mean": IMAGENET_MEAN, "image_std": IMAGENET_STD}],
+    [{}, {"stride8_map": True}, {"loss": LossConfig(cls_loss="focal")}, {"image_mean": IMAGENET_MEAN, "image_std": IMAGENET_STD}],
     ids=["paper", "stride8", "focal", "imagenet"],
 )
 def test_onnx_detector_has_the_anchors_and_post_processing_of_the_model(tmp_path, settings):

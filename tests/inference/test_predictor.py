@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from ssdlite.checkpoint import save_checkpoint
-from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, Config, ModelConfig
+from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, Config, ModelConfig, PostprocessConfig
 from ssdlite.data.transforms import val_transform
 from ssdlite.inference import Detector
 from ssdlite.model.build import build_model
@@ -27,7 +27,8 @@ def validation_tensor(image: np.ndarray) -> torch.Tensor:
 @pytest.fixture(scope="module", params=["minus_one_to_one", "imagenet"])
 def checkpoint(request, tmp_path_factory):
     convention = {"image_mean": IMAGENET_MEAN, "image_std": IMAGENET_STD} if request.param == "imagenet" else {}
-    config = Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.35, score_threshold=0.0, **convention))
+    every_score = PostprocessConfig(score_threshold=0.0)
+    config = Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.35, postprocess=every_score, **convention))
     torch.manual_seed(0)
     model = build_model(config.model, len(CLASSES) + 1).eval()
     path = tmp_path_factory.mktemp(request.param) / "model.ckpt"

@@ -2,15 +2,15 @@ import pytest
 import torch
 from torchvision.ops import batched_nms, clip_boxes_to_image
 
-from ssdlite.config import ModelConfig
+from ssdlite.config import LossConfig, ModelConfig, PostprocessConfig
 from ssdlite.model.box_coder import BoxCoder
 from ssdlite.model.build import build_postprocessor
 from ssdlite.model.postprocess import FEW_CLASSES, Postprocessor
 
 
-def postprocessor(score_activation: str = "softmax", **settings) -> Postprocessor:
-    """The post-processor of a model config with these settings."""
-    return build_postprocessor(ModelConfig(**settings), score_activation)
+def postprocessor(cls_loss: str = "softmax", **settings) -> Postprocessor:
+    """The post-processor of a model config with this loss and these post-processing settings."""
+    return build_postprocessor(ModelConfig(loss=LossConfig(cls_loss=cls_loss), postprocess=PostprocessConfig(**settings)))
 
 
 def reference_detections(cls_logits, bbox_regression, anchors, image_size, threshold, topk, iou, max_det, max_candidates=10**9):
@@ -77,7 +77,7 @@ def test_softmax_scores_for_few_and_many_classes(num_classes):
 
 
 def test_sigmoid_scores():
-    scores = postprocessor("sigmoid").class_scores(torch.tensor([[9.0, 0.0, 2.0]]))
+    scores = postprocessor("focal").class_scores(torch.tensor([[9.0, 0.0, 2.0]]))
     assert scores[0].tolist() == pytest.approx([0.5, torch.sigmoid(torch.tensor(2.0)).item()])
 
 
