@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from ssdlite.config import Scene
-from ssdlite.data.synthetic import FOOTAGE_MIX, NEAR_M, check_scene, object_size, render_objects
 from ssdlite.data.synthetic_drawing import CATEGORIES, ROAD_BOTTOM, SceneObject, draw_background, random_colour
+from ssdlite.data.synthetic_scene import FOOTAGE_MIX, NEAR_M, check_scene, object_size, render_objects
 
 ROAD_WIDTH_M = 14.0  # the road's width, so that bottom-row pixels convert to metres
 # Scale (NEAR_M / distance) where road users appear far away: where the still scenes put
