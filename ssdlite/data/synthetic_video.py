@@ -78,12 +78,7 @@ def moving_scene(
 def road_snapshot(
     rng: np.random.Generator, horizon: int, vanish_x: int, height: int, width: int, scene: Scene
 ) -> list[SceneObject]:
-    """The road users of a still image: the clip's road after a random time, far to near.
-
-    Args:
-        horizon, vanish_x: horizon row and vanishing point column from `draw_background`.
-        height, width: image size, pixels.
-    """
+    """The road users of a still "close" image (`synthetic.sample_objects`): the clip's road after a random time, far to near."""
     world = _road_users(rng, horizon, vanish_x, height, width, scene, SNAPSHOT_FPS)
     for _ in range(int(rng.uniform(1, 3) * WARM_UP_S * SNAPSHOT_FPS)):
         users = next(world)
