@@ -2,6 +2,8 @@
 
 - Outside `ssdlite.training` every module imports without Lightning installed: the
   detector, data, inference, export and tracking work without the training stack.
+- Data code and model code never import each other, nor inference, training, tracking or
+  conversion code, directly or through another module (STYLE.md, principles 5 and 11).
 - No ssdlite modules import each other round a loop, counting imports inside functions:
   a cycle hidden by a function-level import is still two modules that own one idea.
 """
@@ -20,6 +22,8 @@ import ssdlite
 REPO = Path(ssdlite.__file__).resolve().parents[1]
 TRAINING = "ssdlite.training"  # the Lightning system: the only layer that may import Lightning
 LIGHTNING = ("lightning", "pytorch_lightning", "lightning_fabric")
+OUTER = ("ssdlite.inference", "ssdlite.training", "ssdlite.tracking", "ssdlite.convert")
+APART = {"ssdlite.data": ("ssdlite.model", *OUTER), "ssdlite.model": ("ssdlite.data", *OUTER)}  # package: what it never reaches
 
 # Imports each named module in a Python where Lightning cannot be found, and prints the
 # modules that needed it. Any other import error is a bug and fails with its traceback.
@@ -66,8 +70,28 @@ def imported_modules(name: str, path: Path, known: set[str]) -> set[str]:
     return {module for module in found if module in known and module != name}
 
 
+def import_graph() -> dict[str, set[str]]:
+    """Each ssdlite module -> the ssdlite modules it imports."""
+    modules = package_modules()
+    return {name: imported_modules(name, path, set(modules)) for name, path in modules.items()}
+
+
+def reached(graph: dict[str, set[str]], name: str) -> set[str]:
+    """The modules `name` imports, directly or through others."""
+    seen, todo = set(), [name]
+    while todo:
+        for module in graph[todo.pop()] - seen:
+            seen.add(module)
+            todo.append(module)
+    return seen
+
+
+def in_package(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
 def test_outside_training_nothing_needs_lightning():
-    modules = [name for name in package_modules() if not (name == TRAINING or name.startswith(TRAINING + "."))]
+    modules = [name for name in package_modules() if not in_package(name, TRAINING)]
     result = subprocess.run(
         [sys.executable, "-c", WITHOUT_LIGHTNING, *modules], cwd=REPO, capture_output=True, text=True, timeout=300
     )
@@ -75,11 +99,22 @@ def test_outside_training_nothing_needs_lightning():
     assert result.stdout.split() == [], "these need Lightning: move what they use out of ssdlite.training"
 
 
+def test_data_and_model_code_stay_apart():
+    graph = import_graph()
+    crossings = [
+        f"{name} -> {module}"
+        for name in graph
+        for package, kept_out in APART.items()
+        if in_package(name, package)
+        for module in sorted(reached(graph, name))
+        if any(in_package(module, outer) for outer in kept_out)
+    ]
+    assert not crossings, "pass the value in instead of importing its maker: " + "; ".join(crossings)
+
+
 def test_ssdlite_modules_import_one_another_without_a_cycle():
-    modules = package_modules()
-    graph = {name: imported_modules(name, path, set(modules)) for name, path in modules.items()}
     try:
-        graphlib.TopologicalSorter(graph).prepare()
+        graphlib.TopologicalSorter(import_graph()).prepare()
     except graphlib.CycleError as error:
         pytest.fail(f"import cycle {' -> '.join(error.args[1])}: move what both use into a module of its own")
 
