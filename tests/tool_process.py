@@ -13,23 +13,22 @@ def tool_command(script: str | Path, *args) -> list[str]:
     return [sys.executable, str(REPO / script), *map(str, args)]
 
 
-def tool_environment(**variables: str) -> dict[str, str]:
-    """This process's environment, this tree first on PYTHONPATH (the script's own folder would come
-    first otherwise, and an installed ssdlite before the tree under test), plus `variables`."""
+def tool_environment() -> dict[str, str]:
+    """This process's environment with this tree first on PYTHONPATH: a script's own folder comes first
+    on its path, and an installed ssdlite could come before the tree under test."""
     path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    return os.environ | {"PYTHONPATH": path} | variables
+    return os.environ | {"PYTHONPATH": path}
 
 
-def run_tool(script: str | Path, *args, cwd: str | Path = REPO, timeout: float = 600, **env: str) -> subprocess.CompletedProcess:
+def run_tool(script: str | Path, *args, cwd: str | Path = REPO, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run `script args...` to its end and return the finished process, stdout and stderr as text.
 
     Args:
         script: relative to the repository, e.g. "tools/train.py"; it runs from `cwd`.
         args: paths and numbers are passed as their strings.
-        env: environment variables to add.
     """
     return subprocess.run(
-        tool_command(script, *args), cwd=cwd, env=tool_environment(**env), capture_output=True, text=True, timeout=timeout
+        tool_command(script, *args), cwd=cwd, env=tool_environment(), capture_output=True, text=True, timeout=timeout
     )
 
 
