@@ -28,13 +28,14 @@ def test_onnx_detector_has_the_anchors_and_post_processing_of_the_model(tmp_path
     assert report["cls_logits"] < 1e-4 and report["bbox_regression"] < 1e-4
     detector = Detector.from_onnx(path)
     assert torch.equal(detector.anchors, model.anchors)  # the stride-8 map's anchors too
-    # the same post-processing: the same detections from the same network outputs (spread scores, so every
-    # setting, from the score threshold to NMS and the detection cap, has something to act on)
-    outputs = torch.randn(2, len(model.anchors), len(CLASSES) + 1) * 4, torch.randn(2, len(model.anchors), 4)
+    # the same post-processing: the same detections from the same network outputs. Spread scores, mostly
+    # background: every setting (score threshold, top-k, candidates, NMS IoU, detection cap) changes them.
+    cls_logits = torch.randn(2, len(model.anchors), len(CLASSES) + 1) * 4 + torch.tensor([10.0, 0, 0])
+    outputs = cls_logits, torch.randn(2, len(model.anchors), 4)
     sizes = [(120, 200), (96, 160)]
     want = model.postprocessor(*outputs, model.anchors, (96, 160), sizes)
     for got, expected in zip(detector.postprocessor(*outputs, detector.anchors, detector.image_size, sizes), want):
-        assert all(torch.equal(got[key], expected[key]) for key in ("boxes", "scores", "labels"))
+        assert all(torch.equal(got[key], expected[key]) for key in ("boxes", "scores", "labels")), settings
     assert detector.class_names == CLASSES and detector.image_size == (96, 160)
 
 
