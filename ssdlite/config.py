@@ -91,8 +91,8 @@ class ModelConfig:
     score_threshold: float = 0.01
     nms_iou_threshold: float = 0.6
     topk_per_class: int = 100
-    # Best candidates entering NMS, over all classes. NMS costs the square of it: on a trained
-    # driving model 300 instead of 1000 (600 reached) halves post-processing, same mAP.
+    # Best candidates entering NMS, over all classes. NMS costs the square of it; 300 kept a
+    # trained driving model's mAP (docs/benchmarks.md).
     max_candidates_per_image: int = 300
     max_detections_per_image: int = 100
 
