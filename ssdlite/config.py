@@ -65,6 +65,10 @@ class ModelConfig:
     # torchvision's only (needs internet). A path to a torchvision MobileNetV2 state_dict (.pth).
     # None: random.
     pretrained_backbone: str | None = None
+    # The first N modules of MobileNetV2's `features` stay as their weights came (ImageNet's, or
+    # `init_from`'s): no gradient, batch-norm statistics kept. Their high-resolution maps cost the most
+    # compute per step; frozen, a short run takes more steps of what it still has to learn.
+    frozen_backbone_blocks: int = 0
     # An ssdlite checkpoint to start from (fine-tuning): every weight whose shape
     # matches loads; class predictor rows follow the class names both lists share.
     init_from: str | None = None

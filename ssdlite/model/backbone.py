@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 from torchvision.models import MobileNet_V2_Weights, mobilenet_v2
 from torchvision.models.mobilenetv2 import InvertedResidual
-from torchvision.ops.misc import Conv2dNormActivation
+from torchvision.ops.misc import Conv2dNormActivation, FrozenBatchNorm2d
 
 from ssdlite.model.imagenet_weights import IMAGENET, imagenet_state_dict
 from ssdlite.model.mode import eval_mode
@@ -188,3 +188,17 @@ def load_mobilenet_weights(mobilenet: nn.Module, source: str) -> None:
         log.warning("%s: %d missing keys, e.g. %s", source, len(missing), missing[:5])
     if result.unexpected_keys:
         log.warning("%s: %d unexpected keys, e.g. %s", source, len(result.unexpected_keys), result.unexpected_keys[:5])
+
+
+def freeze(module: nn.Module) -> nn.Module:
+    """`module` as a fixed feature extractor: no gradients and its batch norms' statistics kept
+    (torchvision's FrozenBatchNorm2d), so training neither updates it nor runs backward through it."""
+    for name, child in module.named_children():
+        if isinstance(child, nn.BatchNorm2d):
+            frozen = FrozenBatchNorm2d(child.num_features, eps=child.eps)
+            for key in ("weight", "bias", "running_mean", "running_var"):
+                getattr(frozen, key).copy_(getattr(child, key).detach())
+            setattr(module, name, frozen)
+        else:
+            freeze(child)
+    return module.requires_grad_(False)

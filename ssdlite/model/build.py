@@ -6,7 +6,14 @@ from torch import Tensor, nn
 
 from ssdlite.config import ConfigError, ModelConfig
 from ssdlite.model.anchors import AnchorGenerator
-from ssdlite.model.backbone import SSDLiteBackbone, extra_block, mobilenet_v2_features, regular_extra_block
+from ssdlite.model.backbone import (
+    SSDLiteBackbone,
+    downsampling_blocks,
+    extra_block,
+    freeze,
+    mobilenet_v2_features,
+    regular_extra_block,
+)
 from ssdlite.model.box_coder import BoxCoder
 from ssdlite.model.detector import SSDLite
 from ssdlite.model.heads import SSDConvHead, ssdlite_head
@@ -26,11 +33,20 @@ def build_backbone(cfg: ModelConfig) -> SSDLiteBackbone:
     # The extra layers scale with the width too, down to a depth of 16 (as TF).
     depths = tuple(max(16, int(c * cfg.width_mult)) for c in cfg.extra_channels)
     features = mobilenet_v2_features(cfg.width_mult, cfg.pretrained_backbone)
+    if cfg.frozen_backbone_blocks:
+        check_frozen_blocks(cfg, downsampling_blocks(features)[-1])
+        freeze(features[: cfg.frozen_backbone_blocks])
     make_extra_block = regular_extra_block if cfg.head == "ssd" else extra_block
     backbone = SSDLiteBackbone(features, depths, cfg.stride8_map, make_extra_block=make_extra_block)
     if cfg.conv_padding == "tf_same":
         use_tf_same_padding(backbone)
     return backbone
+
+
+def check_frozen_blocks(cfg: ModelConfig, split: int) -> None:
+    """Frozen blocks end at the latest with the block that downsamples to stride 32."""
+    if not 0 <= cfg.frozen_backbone_blocks <= split:
+        raise ConfigError(f"model.frozen_backbone_blocks = {cfg.frozen_backbone_blocks}: must lie in [0, {split}]")
 
 
 def build_anchor_generator(cfg: ModelConfig) -> AnchorGenerator:

@@ -12,7 +12,7 @@ import torch
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
-from ssdlite.config import Accelerator, Config, Precision, to_dict
+from ssdlite.config import Accelerator, Config, ConfigError, Precision, to_dict
 from ssdlite.model.transfer import adopt_input_convention, init_from_checkpoint
 from ssdlite.training.callbacks import PlanReport, RunPlots, Throughput
 from ssdlite.training.datamodule import DetectionDataModule
@@ -161,6 +161,11 @@ def train(
     The directory holds config.py (resolved), last.ckpt, best.ckpt (by val/AP),
     metrics.csv, tensorboard/, plots/ and final_metrics.json.
     """
+    if config.model.frozen_backbone_blocks and config.model.pretrained_backbone is None and config.model.init_from is None:
+        raise ConfigError(
+            f"model.frozen_backbone_blocks = {config.model.frozen_backbone_blocks} would freeze random weights; "
+            "set model.pretrained_backbone='imagenet' or model.init_from, or model.frozen_backbone_blocks=0"
+        )
     L.seed_everything(config.train.seed, workers=True, verbose=False)
     run_dir = make_run_dir(config_path, work_dir, config.trainer.work_dir)
     ckpt_path = find_resume_checkpoint(resume, run_dir)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torchvision.models import mobilenet_v2
 
-from ssdlite.config import ModelConfig
+from ssdlite.config import ConfigError, ModelConfig
 from ssdlite.model.build import build_backbone
 
 
@@ -73,3 +73,23 @@ def test_the_stride8_map_is_the_expansion_output_of_the_block_into_stride16():
     plain.load_state_dict(backbone.state_dict())
     for with_map, without in zip(maps[1:], plain(torch.zeros(1, 3, 300, 300))):
         assert torch.equal(with_map, without)
+
+
+def test_frozen_blocks_keep_their_weights_and_statistics_through_training(tmp_path):
+    torch.manual_seed(0)
+    path = tmp_path / "mobilenet_v2.pth"
+    torch.save(mobilenet_v2().state_dict(), path)
+    backbone = build_backbone(ModelConfig(pretrained_backbone=str(path), frozen_backbone_blocks=4)).train()
+    frozen, trained = backbone.stride16[:4], backbone.stride16[4:]
+    before = {k: v.clone() for k, v in frozen.state_dict().items()}
+    stats_before = trained[0].conv[0][1].running_mean.clone()
+    sum(m.sum() for m in backbone(torch.rand(2, 3, 96, 96))).backward()
+    assert all(p.grad is None and not p.requires_grad for p in frozen.parameters())
+    assert all(p.grad is not None for p in trained.parameters())
+    assert all(torch.equal(before[k], v) for k, v in frozen.state_dict().items())  # BN statistics too
+    assert not torch.equal(stats_before, trained[0].conv[0][1].running_mean)
+
+
+def test_frozen_blocks_must_end_before_stride_32():
+    with pytest.raises(ConfigError, match="frozen_backbone_blocks = 15"):
+        build_backbone(ModelConfig(pretrained_backbone=None, frozen_backbone_blocks=15))

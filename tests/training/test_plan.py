@@ -1,10 +1,12 @@
 import math
+from pathlib import Path
 
 import pytest
 
-from ssdlite.config import TrainConfig
+from ssdlite.config import ConfigError, TrainConfig, load_config
 from ssdlite.training.optim import warmup_cosine_factor
 from ssdlite.training.plan import plan_run
+from ssdlite.training.runner import train
 
 
 def test_plan_scales_the_lr_for_one_and_two_devices():
@@ -52,3 +54,11 @@ def test_degenerate_plans_are_named():
     adamw = TrainConfig(optimizer="adamw", warmup_steps=50, max_epochs=10)
     assert plan_run(adamw, 16, 1, steps_per_epoch=50, from_scratch=True).warnings() == []
     assert "only 20 optimiser steps" in " ".join(plan_run(adamw, 16, 1, steps_per_epoch=2, from_scratch=True).warnings())
+
+
+def test_freezing_random_weights_is_refused(tmp_path):
+    config = load_config(Path(__file__).parents[2] / "configs/synthetic_driving.py")
+    config.model.frozen_backbone_blocks = 2
+    with pytest.raises(ConfigError, match="would freeze random weights"):
+        train(config, "frozen.py", tmp_path / "run")
+    assert not (tmp_path / "run").exists()

@@ -268,6 +268,7 @@ def shrunk_recipe(recipe: str, root: Path, **model) -> Config:
     config = load_config(REPO / "configs" / recipe)
     config.model.width_mult, config.model.image_size = 0.35, (96, 160)
     config.model.pretrained_backbone = None  # ImageNet weights are of width 1.0 (tests/model/test_imagenet_weights.py)
+    config.model.frozen_backbone_blocks = 0  # nothing trained to keep
     for name, value in model.items():
         setattr(config.model, name, value)
     config.data.train_images, config.data.train_annotations = str(root / "train"), str(root / "annotations/train.json")
