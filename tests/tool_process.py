@@ -14,9 +14,10 @@ def tool_command(script: str | Path, *args) -> list[str]:
 
 
 def tool_environment() -> dict[str, str]:
-    """This process's environment with this tree first on PYTHONPATH: a script's own folder comes first
-    on its path, and an installed ssdlite could come before the tree under test."""
-    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    """This process's environment with this tree first on PYTHONPATH (a script's own folder comes first
+    on its path, and an installed ssdlite could come before the tree under test), then tests/ as pytest
+    has it, for the configs tests write that import test helpers."""
+    path = os.pathsep.join(filter(None, [str(REPO), str(REPO / "tests"), os.environ.get("PYTHONPATH")]))
     return os.environ | {"PYTHONPATH": path}
 
 
