@@ -37,8 +37,8 @@ from ssdlite.evaluation import evaluate_predict
 from ssdlite.footage.corrections import Corrections, count_corrections
 from ssdlite.footage.prelabel import prelabel
 from ssdlite.inference.predictor import Detector
-from ssdlite.training.benchmark import NEVER, budget_config, driving_data, max_time
 from ssdlite.training.runner import train
+from training_budget import NEVER, budget_config, driving_data, max_time
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 CLIP_SEED = 2  # not the training images' seed 1
@@ -61,7 +61,9 @@ def write_clip_frames(folder: Path, num_frames: int) -> list[ClipFrame]:
     """The clip's frames as JPEGs in `folder` (000001.jpg, ...), and their ground truth."""
     folder.mkdir(parents=True, exist_ok=True)
     frames = []
-    for index, (image, objects) in enumerate(moving_scene(CLIP_SEED, CLIP_SIZE, "footage", num_frames, CLIP_FPS), start=1):
+    for index, (image, objects) in enumerate(
+        moving_scene(CLIP_SEED, image_size=CLIP_SIZE, scene="footage", num_frames=num_frames, fps=CLIP_FPS), start=1
+    ):
         name = f"{index:06d}.jpg"
         cv2.imwrite(str(folder / name), image, [cv2.IMWRITE_JPEG_QUALITY, 95])
         xywh = torch.tensor([box for _, _, box, _ in objects], dtype=torch.float32).reshape(-1, 4)
@@ -125,7 +127,8 @@ def finetune(config: Config, checkpoint: Path, minutes: float, run_dir: Path) ->
 
 def initial_model(minutes: float, data_dir: Path, run_dir: Path) -> Path:
     """configs/driving_ssdlite_cpu.py trained for `minutes` on the training benchmark's images; its best checkpoint."""
-    config = budget_config(load_config(CONFIGS / "driving_ssdlite_cpu.py"), driving_data(data_dir), minutes)
+    recipe = load_config(CONFIGS / "driving_ssdlite_cpu.py")
+    config = budget_config(recipe, driving_data(data_dir), classes=recipe.data.classes, minutes=minutes)
     return train(config, "driving_ssdlite_cpu.py", run_dir) / "best.ckpt"
 
 

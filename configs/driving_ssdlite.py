@@ -4,6 +4,8 @@ Images with none of these classes are kept as background, so the detector
 learns to stay quiet on scenes without road users.
 """
 
+import dataclasses
+
 from ssdlite.config import load_config
 
 config = load_config("coco_ssdlite.py")  # relative to this file
@@ -24,4 +26,4 @@ config.train.weight_decay = 1e-4
 config.train.warmup_steps = 300
 # An anchor is a positive from IoU 0.4 with a road user, not the paper's 0.5: far road users are
 # small, and at 0.5 most match only the anchor forced onto them.
-config.model.iou_threshold = 0.4
+config.model.matching = dataclasses.replace(config.model.matching, iou_threshold=0.4)

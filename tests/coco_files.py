@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from ssdlite.config import DataConfig
+from ssdlite.data.build import coco_detection
 from ssdlite.data.coco import CocoDetection
 
 CATEGORIES = [{"id": 1, "name": "person"}, {"id": 3, "name": "car"}, {"id": 7, "name": "train"}, {"id": 90, "name": "toothbrush"}]
@@ -38,10 +39,8 @@ def ann(id, image_id, category_id, bbox, iscrowd=0):
 
 def coco_dataset(images_dir: Path, annotation_file: Path, category_map: dict | None = None, **settings) -> CocoDetection:
     """A `CocoDetection` with no transform and the data config's settings, changed by `settings`."""
-    cfg = DataConfig(**settings)
-    return CocoDetection(
-        images_dir, annotation_file, None, cfg.classes, cfg.keep_empty_images, cfg.max_bad_image_fraction, category_map
-    )
+    pairs = tuple(category_map.items()) if category_map else None
+    return coco_detection(images_dir, annotation_file, None, DataConfig(category_map=pairs, **settings))
 
 
 def write_truncated_jpeg(path: Path, keep: float = 1 / 3) -> None:

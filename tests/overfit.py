@@ -52,6 +52,7 @@ def overfit_model(steps: int = 300) -> tuple[torch.nn.Module, list[float]]:
 
 def same(a, b) -> None:
     """Two lists of `Detections` agree: labels exactly, boxes and scores to float rounding."""
+    a, b = list(a), list(b)  # `Detector.predict` streams
     assert [d.labels.tolist() for d in a] == [d.labels.tolist() for d in b]
     for x, y in zip(a, b):
         np.testing.assert_allclose(x.boxes, y.boxes, atol=1e-3)

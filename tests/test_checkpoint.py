@@ -1,9 +1,15 @@
+from pathlib import Path
+
 import pytest
 import torch
 
 from ssdlite.checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, TF_MEAN, TF_STD, Config, ModelConfig
+from ssdlite.config_groups import AnchorConfig, AugmentConfig, LossConfig, MatchingConfig, PostprocessConfig
 from ssdlite.model.build import build_model
+
+# Written by the code before the setting groups (tests/fixtures/flat_checkpoint/make_checkpoint.py).
+FLAT_CHECKPOINT = Path(__file__).resolve().parent / "fixtures" / "flat_checkpoint"
 
 
 def small_config(**model) -> Config:
@@ -96,3 +102,27 @@ def test_saved_config_with_unknown_keys_is_refused(tmp_path):
     torch.save(checkpoint, tmp_path / "future.ckpt")
     with pytest.raises(CheckpointError, match="model.depth"):
         load_checkpoint(tmp_path / "future.ckpt")
+
+
+def test_a_checkpoint_of_the_flat_config_loads_into_the_groups_and_predicts_as_before():
+    model, config, class_names = load_checkpoint(FLAT_CHECKPOINT / "model.ckpt")
+    assert class_names == ("person", "car") and config.model.stride8_map
+    assert config.model.anchors == AnchorConfig(
+        min_scale=0.15, max_scale=0.9, aspect_ratios=(1.0, 2.0, 0.5), stride8_anchor_scale=0.08
+    )
+    assert config.model.matching == MatchingConfig(iou_threshold=0.4, crowd_ioa_threshold=0.6)
+    assert config.model.loss == LossConfig(neg_pos_ratio=2.0, min_negatives_per_image=4)
+    assert config.model.postprocess == PostprocessConfig(
+        score_threshold=0.3, nms_iou_threshold=0.5, topk_per_class=50, max_candidates_per_image=80, max_detections_per_image=10
+    )
+    assert config.data.augment == AugmentConfig(photometric=False, zoom_out_max=2.0, min_iou_crop=False, hflip=False)
+    before = torch.load(FLAT_CHECKPOINT / "outputs.pt", weights_only=True)
+    with torch.no_grad():
+        cls_logits, bbox_regression = model(before["images"])
+        detections = model.postprocess(cls_logits, bbox_regression)
+    torch.testing.assert_close(cls_logits, before["cls_logits"], atol=1e-5, rtol=0)
+    torch.testing.assert_close(bbox_regression, before["bbox_regression"], atol=1e-5, rtol=0)
+    for ours, theirs in zip(detections, before["detections"], strict=True):
+        assert len(theirs["labels"]) > 0 and torch.equal(ours["labels"], theirs["labels"])
+        torch.testing.assert_close(ours["scores"], theirs["scores"], atol=1e-5, rtol=0)
+        torch.testing.assert_close(ours["boxes"], theirs["boxes"], atol=1e-3, rtol=0)

@@ -5,16 +5,48 @@ import pytest
 import torch
 
 from ssdlite.config import Config, ConfigError, apply_overrides, from_dict, load_config, to_dict
+from ssdlite.config_groups import AnchorConfig, AugmentConfig, LossConfig, MatchingConfig, PostprocessConfig
+from ssdlite.config_keys import MOVED, leaf_keys
 from ssdlite.training.runner import resolve_precision
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 BASE = CONFIGS / "coco_ssdlite.py"
 
 
+def config_file(tmp_path: Path, line: str) -> Path:
+    """A config file that makes the default `Config` and runs `line`."""
+    path = tmp_path / "experiment.py"
+    path.write_text(f"from ssdlite.config import Config, DataConfig, ModelConfig\nconfig = Config()\n{line}\n")
+    return path
+
+
+def assignment(key: str, value) -> str:
+    """The lines of a config file that set `key`, replacing the frozen setting group it lies in."""
+    *parents, name = key.split(".")
+    if len(parents) == 1:
+        return f"config.{key} = {value!r}"
+    group = "config." + ".".join(parents)
+    return f"import dataclasses\n{group} = dataclasses.replace({group}, {name}={value!r})"
+
+
 def test_paper_config_loads():
     config = load_config("configs/coco_ssdlite.py")
     assert config.model.image_size == (300, 300)
     assert from_dict(to_dict(config)) == config
+
+
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.py")), ids=lambda path: path.name)
+def test_every_shipped_config_loads_and_survives_a_checkpoint(path):
+    config = load_config(path)
+    assert from_dict(to_dict(config)) == config
+
+
+def test_experiments_change_setting_groups_by_replacing_them():
+    cpu = load_config(CONFIGS / "driving_ssdlite_cpu.py")
+    assert cpu.model.anchors == AnchorConfig(min_scale=0.15)
+    assert cpu.model.matching == MatchingConfig(iou_threshold=0.4)  # from its base, driving_ssdlite.py
+    assert cpu.data.augment == AugmentConfig(zoom_out_max=1.0)
+    assert load_config(CONFIGS / "driving_ssdlite.py").model.anchors == AnchorConfig()  # the base is not changed
 
 
 def test_unknown_key_in_a_config_file_names_it(tmp_path):
@@ -85,6 +117,8 @@ def test_overrides_are_parsed_and_type_checked():
 def test_unknown_override_suggests_close_keys():
     with pytest.raises(ConfigError, match=r"unknown config key 'train\.lrr'; did you mean train\.lr"):
         apply_overrides(Config(), ["train.lrr=0.1"])
+    with pytest.raises(ConfigError, match=r"did you mean model\.postprocess\.score_threshold"):
+        apply_overrides(Config(), ["model.postprocess.score_treshold=0.3"])
     with pytest.raises(ConfigError, match="key=value"):
         apply_overrides(Config(), ["train.lr"])
 
@@ -116,34 +150,31 @@ def test_precision_auto_is_mixed_only_on_a_gpu(monkeypatch):
         ("trainer.strategy", "dpp"),
         ("trainer.accelerator", "tpu"),
         ("trainer.precision", "fp16"),
-        ("model.cls_loss", "hinge"),
+        ("model.loss.cls_loss", "hinge"),
         ("train.optimizer", "rmsprop"),
         ("train.lr_scaling", "cube"),
         ("data.synthetic_scene", "far"),
     ],
 )
 def test_every_closed_choice_fails_at_load_time(tmp_path, key, value):
-    path = tmp_path / "bad.py"
-    path.write_text(f"from ssdlite.config import Config\nconfig = Config()\nconfig.{key} = {value!r}\n")
     with pytest.raises(ConfigError, match=re.escape(f"{key} = {value!r}: expected one of")):
-        load_config(path)
+        load_config(config_file(tmp_path, assignment(key, value)))
 
 
 @pytest.mark.parametrize(
     "key, value, allowed",
     [
-        ("model.iou_threshold", 0.0, "(0, 1]"),
-        ("model.iou_threshold", 5.0, "(0, 1]"),
-        ("model.nms_iou_threshold", 1.5, "(0, 1]"),
-        ("model.score_threshold", -0.1, "[0, 1]"),
+        ("model.matching.iou_threshold", 0.0, "(0, 1]"),
+        ("model.matching.iou_threshold", 5.0, "(0, 1]"),
+        ("model.matching.crowd_ioa_threshold", 1.5, "(0, 1]"),
+        ("model.postprocess.nms_iou_threshold", 1.5, "(0, 1]"),
+        ("model.postprocess.score_threshold", -0.1, "[0, 1]"),
         ("train.max_warmup_fraction", 2.0, "[0, 1]"),
     ],
 )
 def test_iou_thresholds_and_fractions_out_of_range_fail(tmp_path, key, value, allowed):
-    path = tmp_path / "bad.py"
-    path.write_text(f"from ssdlite.config import Config\nconfig = Config()\nconfig.{key} = {value!r}\n")
     with pytest.raises(ConfigError, match=re.escape(f"{key} = {value!r}: ") + ".*" + re.escape(allowed)):
-        load_config(path)
+        load_config(config_file(tmp_path, assignment(key, value)))
     with pytest.raises(ConfigError, match=re.escape(f"override: {key} = {value!r}: ") + ".*" + re.escape(allowed)):
         apply_overrides(Config(), [f"{key}={value}"])
 
@@ -164,5 +195,70 @@ def test_an_experiment_sets_the_input_convention_by_name(tmp_path):
 
 
 def test_iou_threshold_at_one_and_fractions_at_their_bounds_load():
-    config = apply_overrides(Config(), ["model.iou_threshold=1.0", "model.score_threshold=0.0", "train.max_warmup_fraction=1.0"])
-    assert (config.model.iou_threshold, config.model.score_threshold) == (1.0, 0.0)
+    config = apply_overrides(
+        Config(), ["model.matching.iou_threshold=1.0", "model.postprocess.score_threshold=0.0", "train.max_warmup_fraction=1.0"]
+    )
+    assert (config.model.matching.iou_threshold, config.model.postprocess.score_threshold) == (1.0, 0.0)
+
+
+def test_nested_overrides_replace_the_group_and_keep_its_other_settings():
+    config = Config()
+    before = config.model.postprocess
+    config = apply_overrides(config, ["model.postprocess.score_threshold=0.3", "model.postprocess.topk_per_class=50"])
+    assert config.model.postprocess == PostprocessConfig(score_threshold=0.3, topk_per_class=50)
+    assert before == PostprocessConfig()  # a group handed out before never changes
+    assert apply_overrides(Config(), ["data.augment.hflip=False"]).data.augment == AugmentConfig(hflip=False)
+    with pytest.raises(ConfigError, match=r"model\.postprocess\.topk_per_class='many': expected int"):
+        apply_overrides(Config(), ["model.postprocess.topk_per_class=many"])
+
+
+@pytest.mark.parametrize("old", ["model.score_threshold", "model.min_scale", "model.cls_loss", "data.zoom_out_max"])
+def test_a_flat_key_names_its_new_place(old):
+    with pytest.raises(ConfigError, match=re.escape(f"'{old}'; it is now {MOVED[old]}")):
+        apply_overrides(Config(), [f"{old}=1"])
+
+
+def test_every_moved_key_has_a_place_and_no_old_key_is_left():
+    keys = leaf_keys(Config())
+    assert set(MOVED.values()) <= set(keys) and not set(MOVED) & set(keys)
+
+
+@pytest.mark.parametrize(
+    "line, new_place",
+    [
+        ("config.model.min_scale = 0.15", "model.anchors.min_scale"),
+        ("config = Config(model=ModelConfig(score_threshold=0.3))", "model.postprocess.score_threshold"),
+        ("config = Config(data=DataConfig(hflip=False))", "data.augment.hflip"),
+    ],
+)
+def test_a_config_file_setting_a_flat_key_is_told_its_new_place(tmp_path, line, new_place):
+    path = config_file(tmp_path, line)
+    with pytest.raises(ConfigError, match=re.escape(f"{path}: ") + ".*" + re.escape(f"is now {new_place}")):
+        load_config(path)
+
+
+def test_a_config_file_changing_a_frozen_group_in_place_is_shown_replace(tmp_path):
+    path = config_file(tmp_path, "config.model.anchors.min_scale = 0.15")
+    with pytest.raises(ConfigError, match=re.escape(str(path)) + ".*min_scale.*dataclasses.replace"):
+        load_config(path)
+    with pytest.raises(ConfigError, match="model.loss = 'focal': expected LossConfig"):
+        load_config(config_file(tmp_path, "config.model.loss = 'focal'"))
+
+
+def test_a_flat_saved_config_moves_into_the_groups():
+    flat = {
+        "model": {"image_size": [96, 96], "min_scale": 0.15, "iou_threshold": 0.4, "cls_loss": "focal", "score_threshold": 0.3},
+        "data": {"hflip": False, "zoom_out_max": 1},
+    }
+    config = from_dict(flat)
+    assert config.model.image_size == (96, 96)
+    assert config.model.anchors == AnchorConfig(min_scale=0.15)
+    assert config.model.matching == MatchingConfig(iou_threshold=0.4)
+    assert config.model.loss == LossConfig(cls_loss="focal")
+    assert config.model.postprocess == PostprocessConfig(score_threshold=0.3)
+    assert config.data.augment == AugmentConfig(hflip=False, zoom_out_max=1.0)
+    assert "min_scale" in flat["model"]  # the caller's data is left as it was
+    with pytest.raises(ConfigError, match=re.escape("model.postprocess.nms_iou_threshold = 1.5")):
+        from_dict({"model": {"nms_iou_threshold": 1.5}})
+    with pytest.raises(ConfigError, match=r"model\.anchors\.scale"):
+        from_dict({"model": {"anchors": {"scale": 0.2}}})

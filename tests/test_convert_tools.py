@@ -43,7 +43,7 @@ def test_converts_the_graph(tf_ssdlite_graph, tmp_path):
     result = run_tool(TOOL, tf_ssdlite_graph, "--labels", label_map, "--out", tmp_path / "person.ckpt")
     assert result.returncode == 0, result.stderr
     model, config, class_names = load_checkpoint(tmp_path / "person.ckpt")
-    assert class_names == ("person",) and config.model.conv_padding == "tf_same" and config.model.cls_loss == "focal"
+    assert class_names == ("person",) and config.model.conv_padding == "tf_same" and config.model.loss.cls_loss == "focal"
     assert model.anchors.shape == (1917, 4)
 
 

@@ -1,5 +1,7 @@
 import contextlib
 import io
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -70,7 +72,7 @@ def noisy_detections(coco: COCO, seed: int = 1) -> list[dict]:
 def test_metrics_equal_pycocotools_called_directly():
     coco = make_ground_truth()
     results = noisy_detections(coco)
-    metrics, _ = evaluate_coco(coco, results, list(range(1, 21)), [1, 3, 8], ("person", "car", "truck"))
+    metrics, _ = evaluate_coco(coco, results, list(range(1, 21)), [1, 3, 8], CLASS_NAMES, backend="pycocotools")
     with contextlib.redirect_stdout(io.StringIO()):
         reference = COCOeval(coco, coco.loadRes(results), "bbox")
         reference.evaluate()
@@ -82,6 +84,41 @@ def test_metrics_equal_pycocotools_called_directly():
     assert 0.2 < metrics["AP"] < 0.95  # the detections are imperfect, not hopeless
     # per-class AP averages to the overall AP
     assert np.mean([metrics["AP/person"], metrics["AP/car"], metrics["AP/truck"]]) == pytest.approx(metrics["AP"])
+
+
+def test_faster_coco_eval_gives_the_numbers_of_pycocotools():
+    pytest.importorskip("faster_coco_eval")
+    coco = make_ground_truth()
+    coco.dataset["annotations"][3]["iscrowd"] = 1  # crowd regions are ignored, not missed
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco.createIndex()
+    results = [r for r in noisy_detections(coco, seed=2) if r["image_id"] != 4]  # image 4: every box missed
+    image_ids = list(range(1, 21))
+    fast, fast_eval = evaluate_coco(coco, results, image_ids, [1, 3, 8], CLASS_NAMES, backend="faster_coco_eval")
+    slow, slow_eval = evaluate_coco(coco, results, image_ids, [1, 3, 8], CLASS_NAMES, backend="pycocotools")
+    assert type(fast_eval).__module__.startswith("faster_coco_eval") and type(slow_eval).__module__.startswith("pycocotools")
+    assert fast.keys() == slow.keys()
+    assert all(fast[key] == pytest.approx(slow[key], abs=5e-4) for key in slow), (fast, slow)  # the same to 3 decimals
+    assert fast_eval.eval["precision"].shape == slow_eval.eval["precision"].shape  # what the plots read
+
+
+def test_without_faster_coco_eval_pycocotools_scores():
+    code = (
+        "import sys; sys.modules['faster_coco_eval'] = None\n"  # as if not installed: importing it fails
+        "from ssdlite import coco_eval; print(coco_eval.DEFAULT_BACKEND)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "pycocotools"
+
+
+def test_per_class_ap_follows_the_labels_whatever_the_order_of_their_category_ids():
+    coco, results = make_ground_truth(), noisy_detections(make_ground_truth())
+    ascending, _ = evaluate_coco(coco, results, list(range(1, 21)), [1, 3, 8], ("person", "car", "truck"))
+    other_order, cocoeval = evaluate_coco(coco, results, list(range(1, 21)), [8, 1, 3], ("truck", "person", "car"))
+    assert other_order == ascending
+    assert len({ascending[f"AP/{name}"] for name in CLASS_NAMES}) == 3  # a mix-up would show
+    assert cocoeval.params.catIds == [1, 3, 8]
 
 
 def test_no_detections_scores_zero():

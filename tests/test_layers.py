@@ -22,10 +22,6 @@ import ssdlite
 REPO = Path(ssdlite.__file__).resolve().parents[1]
 TRAINING = "ssdlite.training"  # the Lightning system: the only layer that may import Lightning
 LIGHTNING = ("lightning", "pytorch_lightning", "lightning_fabric")
-# Known to need Lightning until the issue 25 work that changes them lands, then to be deleted here (the
-# test says so): quantize reads calibration images through the Lightning DetectionDataModule (runtime);
-# deploy_benchmark leaves the package for benchmarks/ (bench).
-STILL_NEED_LIGHTNING = {"ssdlite.inference.quantize", "ssdlite.inference.deploy_benchmark"}
 OUTER = ("ssdlite.inference", "ssdlite.training", "ssdlite.tracking", "ssdlite.convert")
 APART = {"ssdlite.data": ("ssdlite.model", *OUTER), "ssdlite.model": ("ssdlite.data", *OUTER)}  # package: what it never reaches
 
@@ -100,13 +96,8 @@ def test_outside_training_nothing_needs_lightning():
         [sys.executable, "-c", WITHOUT_LIGHTNING, *modules], cwd=REPO, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr
-    needing = set(result.stdout.split())
-    assert needing <= STILL_NEED_LIGHTNING, (
-        f"{sorted(needing - STILL_NEED_LIGHTNING)} need Lightning: move what they use out of ssdlite.training"
-    )
-    assert needing == STILL_NEED_LIGHTNING, (
-        f"{sorted(STILL_NEED_LIGHTNING - needing)} no longer need Lightning: delete from STILL_NEED_LIGHTNING"
-    )
+    needing = result.stdout.split()
+    assert not needing, f"{', '.join(needing)} need Lightning: move what they use out of ssdlite.training"
 
 
 def test_data_and_model_code_stay_apart():

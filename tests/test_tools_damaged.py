@@ -27,7 +27,7 @@ def checkpoint(tmp_path_factory) -> Path:
 def cut_clip(tmp_path_factory) -> Path:
     """A 48-frame dash-cam clip as our writer makes it (index at the front), cut to 60 % of its bytes."""
     root = tmp_path_factory.mktemp("clip")
-    clip = write_clip(root / "full.mp4", 1, (180, 320), "close", num_frames=48, fps=10)
+    clip = write_clip(root / "full.mp4", seed=1, image_size=(180, 320), scene="close", num_frames=48, fps=10)
     data = clip.read_bytes()
     (root / "cut.mp4").write_bytes(data[: int(len(data) * 0.6)])
     return root / "cut.mp4"

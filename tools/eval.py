@@ -1,7 +1,8 @@
 """COCO mAP of a checkpoint: python tools/eval.py [CONFIG] --checkpoint PATH [--out DIR]
 
 The checkpoint carries its config and class names; CONFIG (optional) only
-replaces the data section, to evaluate on other data.
+replaces the data section, to evaluate on other data. Writes metrics.json,
+detections.json and a confusion matrix (confusion_matrix.png and .json).
 """
 
 import argparse
@@ -11,9 +12,12 @@ from pathlib import Path
 
 from ssdlite.checkpoint import CheckpointError, load_checkpoint
 from ssdlite.config import ConfigError, apply_overrides, load_config
+from ssdlite.confusion import DEFAULT_SCORE_THRESHOLD, confusion_matrix, confusion_to_dict, write_confusion_json
 from ssdlite.data.build import build_dataset
 from ssdlite.data.coco import DatasetError
-from ssdlite.evaluation import evaluate_model, summary_table
+from ssdlite.evaluation import CocoEvaluator, evaluate_model, summary_table
+from ssdlite.inference.runtimes import DeviceError, torch_device
+from ssdlite.training.plots import plot_confusion_matrix
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -21,17 +25,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("config", nargs="?", help="config whose data section to evaluate on (default: the checkpoint's)")
     parser.add_argument("--checkpoint", required=True)
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="data overrides, e.g. data.batch_size=8")
-    parser.add_argument("--out", help="where metrics.json and detections.json go (default: beside the checkpoint)")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, ...")
+    parser.add_argument("--out", help="where the metrics, detections and confusion matrix go (default: beside the checkpoint)")
+    parser.add_argument(
+        "--confusion-score",
+        type=float,
+        default=DEFAULT_SCORE_THRESHOLD,
+        help="detections scoring at least this count in the confusion matrix (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     try:
-        model, config, class_names = load_checkpoint(args.checkpoint)
+        device = torch_device(args.device)
+        model, config, class_names = load_checkpoint(args.checkpoint, map_location=device)
         if args.config:
             config.data = load_config(args.config).data
         config = apply_overrides(config, args.set)
         config.data.classes = class_names  # labels must mean what they meant in training
         dataset = build_dataset(config.data, "val", config.model.image_size)
         evaluation = evaluate_model(model, dataset, config.data.batch_size, config.data.num_workers)
-    except (CheckpointError, ConfigError, DatasetError) as error:
+    except (CheckpointError, ConfigError, DatasetError, DeviceError) as error:
         sys.exit(f"error: {' '.join(str(error).split())}")  # one line, though torch.load's reasons span several
     print(summary_table(evaluation.metrics))
     skipped = evaluation.skipped_image_ids
@@ -47,6 +59,10 @@ def main(argv: list[str] | None = None) -> None:
     (out / "metrics.json").write_text(json.dumps(evaluation.metrics | counts, indent=2))
     (out / "detections.json").write_text(json.dumps(evaluation.results))
     print(f"wrote {out / 'metrics.json'} and {out / 'detections.json'} (COCO results format)")
+    confusion = confusion_matrix(CocoEvaluator.for_dataset(dataset), evaluation, score_threshold=args.confusion_score)
+    write_confusion_json(confusion, out / "confusion_matrix.json")
+    plot_confusion_matrix(confusion_to_dict(confusion), out / "confusion_matrix.png")
+    print(f"wrote {out / 'confusion_matrix.png'} and .json (rows: true class, columns: predicted, background last)")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         result = evaluate_tracking(
-            load_detector(args.checkpoint),
+            load_detector(args.checkpoint, args.device),
             args.clip,
             args.gt or Path(args.clip).with_name("gt.txt"),
             args.every,

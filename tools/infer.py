@@ -1,6 +1,6 @@
 """Detect objects in images, folders, globs or videos and write annotated copies.
 
-python tools/infer.py --checkpoint PATH --source {image|folder|glob|video} --out DIR [--every N] [--backend B]
+python tools/infer.py --checkpoint PATH --source {image|folder|glob|video} --out DIR [--every N] [--backend B] [--device D]
 
 PATH is a training checkpoint (.ckpt, run in PyTorch), an exported .onnx, or an
 OpenVINO .xml; ONNX files run in OpenVINO when it is installed (the fastest CPU
@@ -17,12 +17,15 @@ from ssdlite.checkpoint import CheckpointError
 from ssdlite.inference import Detector
 from ssdlite.inference.annotate import infer_images, infer_video, is_video
 from ssdlite.inference.predictor import leave_the_cores_to_the_runtime
+from ssdlite.inference.runtimes import PRECISIONS
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, help="a training checkpoint (.ckpt), an exported .onnx or OpenVINO .xml")
     parser.add_argument("--backend", choices=("auto", "onnxruntime", "openvino"), default="auto", help="what runs an .onnx file")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, ... (OpenVINO: cpu)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="fp32", help="bf16: where the CPU (or GPU) has it")
     parser.add_argument("--source", required=True, help="an image, a folder, a glob such as 'clips/*.jpg', or a video")
     parser.add_argument("--out", required=True)
     parser.add_argument("--every", type=int, default=1, help="videos: detect on every Nth frame")
@@ -31,7 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        detector = Detector.load(args.checkpoint, args.backend)
+        detector = Detector.load(args.checkpoint, backend=args.backend, device=args.device, precision=args.precision)
         leave_the_cores_to_the_runtime(detector)
         logging.info("running %s in %s", args.checkpoint, detector.backend)
         predict_args = {"score_threshold": args.score_threshold, "classes": args.classes}

@@ -30,14 +30,20 @@ def main() -> None:
     parser.add_argument("--speed", action="store_true", help="also measure images per second on one core")
     args = parser.parse_args()
     paths = make_synthetic_dataset(
-        args.out, args.train, args.val, args.seed, args.scene, tuple(args.size), args.clip_frames, args.clip_fps
+        args.out,
+        num_train=args.train,
+        num_val=args.val,
+        seed=args.seed,
+        scene=args.scene,
+        image_size=tuple(args.size),
+        clip_frames=args.clip_frames,
+        clip_fps=args.clip_fps,
     )
     for name, path in paths.items():
         print(f"{name:<18} {path}")
     if args.speed:
-        print(
-            f"{images_per_second(200, args.seed, args.scene, tuple(args.size)):.0f} images/s (one core, JPEG encoding included)"
-        )
+        speed = images_per_second(200, seed=args.seed, scene=args.scene, image_size=tuple(args.size))
+        print(f"{speed:.0f} images/s (one core, JPEG encoding included)")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         summary = track_video(
-            load_detector(args.checkpoint),
+            load_detector(args.checkpoint, args.device),
             args.source,
             Path(args.out),
             args.every,

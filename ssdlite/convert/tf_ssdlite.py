@@ -6,7 +6,7 @@ layers `layer_19_*` are `backbone.extra`, and `BoxPredictor_k` is the k-th block
 torchvision's `SSDLiteHead`. Both lay out a predictor's channels anchor-major
 (channel = anchor * outputs + output) and anchors row, column, box spec, so only the
 box coder's order differs: TF's (ty, tx, th, tw) against our (dx, dy, dw, dh).
-Converted models need `conv_padding="tf_same"` and sigmoid scores (`cls_loss="focal"`),
+Converted models need `conv_padding="tf_same"` and sigmoid scores (`loss.cls_loss="focal"`),
 which ignore column 0 (background) as TF's post-processing does.
 """
 
@@ -20,6 +20,7 @@ from torch import nn
 
 from ssdlite.assets import package_file
 from ssdlite.config import TF_MEAN, TF_STD, ModelConfig
+from ssdlite.config_groups import AnchorConfig, LossConfig, PostprocessConfig
 from ssdlite.convert.tf_graph import GraphDef, TFGraphError, graph_constants, read_graph_def
 from ssdlite.convert.tf_layout import depthwise_hwcm_to_oihw, hwio_to_oihw, tf_box_order_to_ours
 from ssdlite.model.build import build_anchor_generator, build_model
@@ -80,17 +81,17 @@ def tf_model_config(constants: dict[str, np.ndarray], path: str) -> ModelConfig:
     )
     nms_iou = [round(float(v), 6) for k, v in constants.items() if k.endswith(NMS_IOU_NODE)]
     ratios = constants.get(ASPECT_RATIOS_NODE)
-    aspect_ratios = tuple(round(float(r), 6) for r in ratios[:-1]) if ratios is not None else ModelConfig().aspect_ratios
+    aspect_ratios = tuple(round(float(r), 6) for r in ratios[:-1]) if ratios is not None else AnchorConfig().aspect_ratios
     return ModelConfig(
         image_size=image_size,
         width_mult=stem.shape[-1] / 32,  # MobileNetV2's stem has 32 channels at width 1
         extra_channels=extra_channels,
-        aspect_ratios=aspect_ratios,
+        anchors=AnchorConfig(aspect_ratios=aspect_ratios),
         conv_padding="tf_same",
         image_mean=TF_MEAN,  # the graph's preprocessing: x * 2/255 - 1
         image_std=TF_STD,
-        cls_loss="focal",
-        nms_iou_threshold=nms_iou[0] if nms_iou else 0.6,
+        loss=LossConfig(cls_loss="focal"),
+        postprocess=PostprocessConfig(nms_iou_threshold=nms_iou[0] if nms_iou else 0.6),
     )
 
 

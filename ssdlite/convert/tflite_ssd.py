@@ -19,6 +19,7 @@ from torch import nn
 from ssdlite.assets import shared_file
 from ssdlite.checkpoint import save_checkpoint
 from ssdlite.config import TF_MEAN, TF_STD, Config, ModelConfig
+from ssdlite.config_groups import AnchorConfig, LossConfig
 from ssdlite.convert.tf_layout import identity_batchnorm_with_bias_, tf_box_order_to_ours
 from ssdlite.convert.tflite_graph import Conv, SSDGraph, TFLiteError, read_ssd_graph
 from ssdlite.model.build import build_model
@@ -45,12 +46,10 @@ def oidv4_model_config() -> ModelConfig:
         conv_padding="tf_same",
         image_mean=TF_MEAN,  # MediaPipe's output_tensor_float_range -1..1
         image_std=TF_STD,
-        min_scale=0.2,
-        max_scale=0.95,
         # TF's ssd configs write 1/3 as 0.3333, and MediaPipe's anchor options carry the same.
-        aspect_ratios=(1.0, 2.0, 0.5, 3.0, 0.3333),
+        anchors=AnchorConfig(min_scale=0.2, max_scale=0.95, aspect_ratios=(1.0, 2.0, 0.5, 3.0, 0.3333)),
         box_coder_weights=(10.0, 10.0, 5.0, 5.0),
-        cls_loss="focal",  # sigmoid scores, column 0 (background) dropped
+        loss=LossConfig(cls_loss="focal"),  # sigmoid scores, column 0 (background) dropped
     )
 
 

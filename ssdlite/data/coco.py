@@ -73,6 +73,7 @@ class CocoDetection(Dataset):
         images_dir: str | Path,
         annotation_file: str | Path,
         transform,
+        *,
         classes: tuple[str, ...] | None,
         keep_empty_images: bool,
         max_bad_image_fraction: float,

@@ -145,14 +145,14 @@ def write_split(
     return path
 
 
-def write_clip(path: Path, seed: int, image_size: tuple[int, int], scene: Scene, num_frames: int = 48, fps: int = 12) -> Path:
+def write_clip(path: Path, *, seed: int, image_size: tuple[int, int], scene: Scene, num_frames: int = 48, fps: int = 12) -> Path:
     """An MP4 of a moving road scene (H.264 where there is an encoder, see `ssdlite.video`) and its
     MOT ground truth gt.txt beside it (`ssdlite.data.synthetic_video`: road users that keep their
     identity, move in perspective, hide one another and leave the view)."""
     height, width = image_size
     ground_truth = []
     writer = open_video_writer(path, fps, (width, height))
-    for image, objects in moving_scene(seed, image_size, scene, num_frames, fps):
+    for image, objects in moving_scene(seed, image_size=image_size, scene=scene, num_frames=num_frames, fps=fps):
         writer.write(image)
         ground_truth.append(objects)
     writer.release()
@@ -162,6 +162,7 @@ def write_clip(path: Path, seed: int, image_size: tuple[int, int], scene: Scene,
 
 def make_synthetic_dataset(
     out_dir: str | Path,
+    *,
     num_train: int,
     num_val: int,
     seed: int,
@@ -190,12 +191,14 @@ def make_synthetic_dataset(
         "train_annotations": write_split(out_dir, "train", num_train, seed, 1, image_size, scene),
         "val_images": out_dir / "val",
         "val_annotations": write_split(out_dir, "val", num_val, seed, 1 + num_train, image_size, scene),
-        "clip": write_clip(out_dir / "clip.mp4", seed, image_size, scene, clip_frames, clip_fps),
+        "clip": write_clip(
+            out_dir / "clip.mp4", seed=seed, image_size=image_size, scene=scene, num_frames=clip_frames, fps=clip_fps
+        ),
         "clip_ground_truth": out_dir / "gt.txt",
     }
 
 
-def images_per_second(num_images: int, seed: int, scene: Scene, image_size: tuple[int, int] = (360, 640)) -> float:
+def images_per_second(num_images: int, *, seed: int, scene: Scene, image_size: tuple[int, int] = (360, 640)) -> float:
     """Generation speed including JPEG encoding, on this process's one core."""
     start = time.perf_counter()
     for index in range(num_images):

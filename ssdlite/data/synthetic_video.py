@@ -53,7 +53,7 @@ class RoadUser:
 
 
 def moving_scene(
-    seed: int, image_size: tuple[int, int], scene: Scene, num_frames: int, fps: float
+    seed: int, *, image_size: tuple[int, int], scene: Scene, num_frames: int, fps: float
 ) -> Iterator[tuple[np.ndarray, list[tuple[int, int, list[float], float]]]]:
     """The frames of the built-in clip, each with its ground truth.
 

@@ -4,6 +4,7 @@ Training follows the SSD paper (section 2.2, "data augmentation") and the
 reference implementations: photometric distortion, zoom-out onto a
 mean-filled canvas, min-IoU random crop, horizontal flip, resize, scale to
 [0, 1] (the model applies its own mean and std, `ModelConfig.image_mean`).
+`AugmentConfig` (`data.augment`) switches the steps.
 The two SSD-specific steps albumentations lacks are written here as
 albumentations transforms, so they compose with the rest.
 """
@@ -15,6 +16,8 @@ import numpy as np
 from albumentations.augmentations.crops.transforms import BaseCrop
 from albumentations.core.transforms_interface import DualTransform
 from albumentations.pytorch import ToTensorV2
+
+from ssdlite.config_groups import AugmentConfig
 
 # ImageNet mean in RGB, the fill of zoom-out canvases (SSD, torchvision, mmdetection).
 MEAN_PIXEL = (124, 116, 104)
@@ -125,24 +128,22 @@ def _bbox_params() -> A.BboxParams:
     return A.BboxParams(format="pascal_voc", label_fields=["labels", "iscrowd"], clip=True, filter_invalid_bboxes=True)
 
 
-def train_transform(
-    image_size: tuple[int, int], photometric: bool, zoom_out_max: float, min_iou_crop: bool, hflip: bool
-) -> A.Compose:
+def train_transform(image_size: tuple[int, int], augment: AugmentConfig) -> A.Compose:
     """The SSD training pipeline, ending in an RGB Tensor[3, H, W] in [0, 1] at `image_size` (H, W).
 
     Args:
-        photometric, min_iou_crop, hflip: include that step.
-        zoom_out_max: the largest zoom-out canvas, in image sides; 1 leaves zoom-out out.
+        augment: `photometric`, `min_iou_crop`, `hflip` include that step; `zoom_out_max` is the
+            largest zoom-out canvas, in image sides (1 leaves zoom-out out).
     """
     steps = []
-    if photometric:
+    if augment.photometric:
         # SSD's distortion: brightness +-32/255, contrast and saturation 0.5-1.5, hue +-18 degrees.
         steps.append(A.ColorJitter(brightness=0.125, contrast=0.5, saturation=0.5, hue=0.05, p=0.5))
-    if zoom_out_max > 1.0:
-        steps.append(ZoomOut(zoom_out_max, p=0.5))
-    if min_iou_crop:
+    if augment.zoom_out_max > 1.0:
+        steps.append(ZoomOut(augment.zoom_out_max, p=0.5))
+    if augment.min_iou_crop:
         steps.append(MinIoURandomCrop())
-    if hflip:
+    if augment.hflip:
         steps.append(A.HorizontalFlip(p=0.5))
     steps += [A.Resize(*image_size), TO_UNIT_RANGE, ToTensorV2()]
     return A.Compose(steps, bbox_params=_bbox_params())

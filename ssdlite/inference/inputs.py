@@ -31,8 +31,9 @@ def expand_source(source: str | Path) -> tuple[list[Path], bool]:
 
 def load_inputs(inputs, bgr: bool) -> Iterator[tuple[str, np.ndarray]]:
     """(source name, RGB uint8 HxWx3 image) of each input: paths, folders, globs, arrays (RGB, or BGR
-    with `bgr`) and PIL images. Unreadable or damaged files of a folder or glob are logged and skipped."""
-    items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    with `bgr`) and PIL images, one or a list, tuple or iterator of them (read as it is consumed, e.g. video
+    frames). Unreadable or damaged files of a folder or glob are logged and skipped."""
+    items = inputs if isinstance(inputs, (list, tuple, Iterator)) else [inputs]
     for index, item in enumerate(items):
         if isinstance(item, np.ndarray):
             if item.ndim != 3 or item.shape[2] != 3 or item.dtype != np.uint8:

@@ -27,10 +27,9 @@ import torch
 from torch import Tensor
 
 from ssdlite.config import Config
-from ssdlite.data.build import build_dataset
+from ssdlite.data.build import build_dataset, make_builtin_data
 from ssdlite.data.transforms import val_transform
-from ssdlite.inference.openvino_ir import onnx_metadata
-from ssdlite.training.datamodule import DetectionDataModule
+from ssdlite.inference.metadata import METADATA_KEYS, onnx_metadata, set_onnx_metadata
 
 
 def calibration_images(config: Config, count: int) -> Tensor:
@@ -40,7 +39,7 @@ def calibration_images(config: Config, count: int) -> Tensor:
         DataNotFoundError: the config's data is not on disk.
         ValueError: the split has fewer than `count` images.
     """
-    DetectionDataModule(config.data, config.model.image_size, config.train.seed).prepare_data()  # built-in data: made here
+    make_builtin_data(config.data)
     dataset = build_dataset(config.data, "train", config.model.image_size)
     if len(dataset) < count:
         raise ValueError(
@@ -66,7 +65,7 @@ def quantize_openvino(xml_path: str, images: Tensor, out_path: str) -> str:
     dataset = nncf.Dataset([image[None].numpy() for image in images])
     every_layer_7_bit = AdvancedQuantizationParameters(overflow_fix=OverflowFix.ENABLE)  # see the module docstring
     quantized = nncf.quantize(model, dataset, subset_size=len(images), advanced_parameters=every_layer_7_bit)
-    for key in ("ssdlite_config", "ssdlite_class_names"):
+    for key in METADATA_KEYS:
         quantized.set_rt_info(model.get_rt_info(["ssdlite", key]).astype(str), ["ssdlite", key])
     openvino.save_model(quantized, out_path, compress_to_fp16=False)
     return out_path
@@ -103,7 +102,5 @@ def quantize_onnx(onnx_path: str, images: Tensor, out_path: str) -> str:
 def copy_onnx_metadata(source: str, target: str) -> None:
     """The ssdlite metadata of ONNX file `source` into ONNX file `target`."""
     model = onnx.load(target)
-    del model.metadata_props[:]
-    for key, value in onnx_metadata(source).items():
-        model.metadata_props.add(key=key, value=value)
+    set_onnx_metadata(model, onnx_metadata(source))
     onnx.save(model, target)

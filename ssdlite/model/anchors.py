@@ -5,7 +5,7 @@ scale s_k = min + (max - min) k / (n - 1); every aspect ratio at s_k, plus one
 aspect-1 box at sqrt(s_k s_{k+1}) (s_n = 1). The lowest map, which sees small
 objects at high resolution, keeps only (0.1, 1), (s_0, 2) and (s_0, 1/2).
 An optional stride-8 map before them (ours, for small objects) gets the same
-three-box set at half that size: (s/2, 1), (s, 2), (s, 1/2) with s = `stride8_scale`.
+three-box set at half that size: (s/2, 1), (s, 2), (s, 1/2) with s = `AnchorConfig.stride8_anchor_scale`.
 
 A box's width is a fraction of the input's width and its height of the input's height,
 so on a 16:9 input an aspect-1 box is 16:9 in pixels. TF's generator sizes both from the
@@ -18,36 +18,28 @@ import math
 import torch
 from torch import Tensor
 
+from ssdlite.config_groups import AnchorConfig
+
 
 class AnchorGenerator:
     """Makes anchors for a list of feature-map grids.
 
     Args:
-        min_scale: scale of the first map, as a fraction of the image side.
-        max_scale: scale of the last map.
-        aspect_ratios: width / height ratios used on every map but the first.
-        reduce_boxes_in_lowest_layer: use the 3-box set on the first map.
-        stride8_scale: when set, the first map is an extra stride-8 map with
-            the small 3-box set at this scale; the TF specs follow for the rest.
+        config: scales of the first and last map, the aspect ratios (width / height) of every
+            map but the first, and the scale of the stride-8 map's set.
+        stride8_map: the first map is an extra stride-8 map with the small 3-box set at
+            `config.stride8_anchor_scale`; the TF specs follow for the rest.
     """
 
-    def __init__(
-        self,
-        min_scale: float,
-        max_scale: float,
-        aspect_ratios: tuple[float, ...],
-        reduce_boxes_in_lowest_layer: bool = True,
-        stride8_scale: float | None = None,
-    ):
-        if not 0 < min_scale <= max_scale <= 1:
-            raise ValueError(f"need 0 < min_scale <= max_scale <= 1, got {min_scale}, {max_scale}")
-        if not aspect_ratios or any(ratio <= 0 for ratio in aspect_ratios):
-            raise ValueError(f"aspect_ratios must be positive, got {aspect_ratios}")
-        self.min_scale = min_scale
-        self.max_scale = max_scale
-        self.aspect_ratios = tuple(aspect_ratios)
-        self.reduce_boxes_in_lowest_layer = reduce_boxes_in_lowest_layer
-        self.stride8_scale = stride8_scale
+    def __init__(self, config: AnchorConfig, *, stride8_map: bool = False):
+        if not 0 < config.min_scale <= config.max_scale <= 1:
+            raise ValueError(f"need 0 < min_scale <= max_scale <= 1, got {config.min_scale}, {config.max_scale}")
+        if not config.aspect_ratios or any(ratio <= 0 for ratio in config.aspect_ratios):
+            raise ValueError(f"aspect_ratios must be positive, got {config.aspect_ratios}")
+        self.min_scale = config.min_scale
+        self.max_scale = config.max_scale
+        self.aspect_ratios = tuple(config.aspect_ratios)
+        self.stride8_scale = config.stride8_anchor_scale if stride8_map else None
 
     def box_specs(self, num_maps: int) -> list[list[tuple[float, float]]]:
         """(scale, aspect ratio) pairs for each of `num_maps` feature maps, in anchor order."""
@@ -64,7 +56,7 @@ class AnchorGenerator:
             scales = [self.min_scale + step * k for k in range(num_maps)] + [1.0]
         specs = []
         for k in range(num_maps):
-            if k == 0 and self.reduce_boxes_in_lowest_layer:
+            if k == 0:  # TF's reduce_boxes_in_lowest_layer
                 specs.append([(0.1, 1.0), (scales[0], 2.0), (scales[0], 0.5)])
                 continue
             layer = [(scales[k], ratio) for ratio in self.aspect_ratios]

@@ -5,6 +5,7 @@ import dataclasses
 from torch import Tensor, nn
 
 from ssdlite.config import ConfigError, ModelConfig
+from ssdlite.config_groups import LossConfig
 from ssdlite.model.anchors import AnchorGenerator
 from ssdlite.model.backbone import (
     SSDLiteBackbone,
@@ -19,7 +20,7 @@ from ssdlite.model.detector import SSDLite
 from ssdlite.model.heads import SSDConvHead, ssdlite_head
 from ssdlite.model.imagenet_weights import IMAGENET
 from ssdlite.model.losses import FocalLoss, HardNegativeLoss
-from ssdlite.model.postprocess import Postprocessor, ScoreActivation
+from ssdlite.model.postprocess import Postprocessor
 from ssdlite.model.tf_padding import use_tf_same_padding
 
 
@@ -51,8 +52,7 @@ def check_frozen_blocks(cfg: ModelConfig, split: int) -> None:
 
 def build_anchor_generator(cfg: ModelConfig) -> AnchorGenerator:
     """The TF multiple-grid generator, with the small stride-8 set first when `cfg.stride8_map`."""
-    stride8_scale = cfg.stride8_anchor_scale if cfg.stride8_map else None
-    return AnchorGenerator(cfg.min_scale, cfg.max_scale, cfg.aspect_ratios, stride8_scale=stride8_scale)
+    return AnchorGenerator(cfg.anchors, stride8_map=cfg.stride8_map)
 
 
 def build_head(cfg: ModelConfig, in_channels: list[int], num_anchors: list[int], num_classes: int) -> nn.Module:
@@ -62,32 +62,26 @@ def build_head(cfg: ModelConfig, in_channels: list[int], num_anchors: list[int],
     return ssdlite_head(in_channels, num_anchors, num_classes)
 
 
-def build_loss(cfg: ModelConfig) -> HardNegativeLoss | FocalLoss:
+def build_loss(cfg: LossConfig) -> HardNegativeLoss | FocalLoss:
     """The classification loss `cfg.cls_loss` names (each with the smooth L1 box loss)."""
     if cfg.cls_loss == "softmax":
         return HardNegativeLoss(cfg.neg_pos_ratio, cfg.min_negatives_per_image)
     if cfg.cls_loss == "focal":
         return FocalLoss()
-    raise ConfigError(f"model.cls_loss must be 'softmax' or 'focal', got {cfg.cls_loss!r}")
+    raise ConfigError(f"model.loss.cls_loss must be 'softmax' or 'focal', got {cfg.cls_loss!r}")
 
 
-def build_postprocessor(cfg: ModelConfig, score_activation: ScoreActivation) -> Postprocessor:
-    """Decoding, thresholds and NMS; `score_activation` is the loss's ("softmax" or "sigmoid")."""
+def build_postprocessor(cfg: ModelConfig) -> Postprocessor:
+    """Decoding, thresholds and NMS (`cfg.postprocess`) with `cfg`'s box coder and its loss's score activation."""
     return Postprocessor(
-        BoxCoder(cfg.box_coder_weights),
-        score_activation,
-        cfg.score_threshold,
-        cfg.topk_per_class,
-        cfg.nms_iou_threshold,
-        cfg.max_detections_per_image,
-        cfg.max_candidates_per_image,
+        cfg.postprocess, box_coder=BoxCoder(cfg.box_coder_weights), score_activation=build_loss(cfg.loss).score_activation
     )
 
 
 def build_model(cfg: ModelConfig, num_classes: int) -> SSDLite:
     """SSDLite (or SSD, `cfg.head`) for `num_classes` outputs per anchor (object classes + background)."""
-    loss_fn = build_loss(cfg)
-    postprocessor = build_postprocessor(cfg, loss_fn.score_activation)
+    loss_fn = build_loss(cfg.loss)
+    postprocessor = build_postprocessor(cfg)
     backbone = build_backbone(cfg)
     anchor_generator = build_anchor_generator(cfg)
     num_anchors = anchor_generator.num_anchors_per_location(len(backbone.out_channels))
@@ -100,8 +94,7 @@ def build_model(cfg: ModelConfig, num_classes: int) -> SSDLite:
         box_coder=postprocessor.box_coder,
         loss_fn=loss_fn,
         postprocessor=postprocessor,
-        iou_threshold=cfg.iou_threshold,
-        crowd_ioa_threshold=cfg.crowd_ioa_threshold,
+        matching=cfg.matching,
         image_mean=cfg.image_mean,
         image_std=cfg.image_std,
     )

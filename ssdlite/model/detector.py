@@ -3,6 +3,7 @@
 import torch
 from torch import Tensor, nn
 
+from ssdlite.config_groups import MatchingConfig
 from ssdlite.model.anchors import AnchorGenerator
 from ssdlite.model.backbone import SSDLiteBackbone
 from ssdlite.model.box_coder import BoxCoder
@@ -27,7 +28,7 @@ class SSDLite(nn.Module):
         box_coder: offsets <-> boxes.
         loss_fn: `HardNegativeLoss` or `FocalLoss`.
         postprocessor: scores and NMS; its activation must match `loss_fn`.
-        iou_threshold, crowd_ioa_threshold: see `match_anchors`.
+        matching: the IoU thresholds of `match_anchors`.
         image_mean, image_std: RGB, of [0, 1] pixels; `forward` feeds the backbone
             (images - image_mean) / image_std, the convention its weights were trained on.
     """
@@ -38,15 +39,14 @@ class SSDLite(nn.Module):
         self,
         backbone: SSDLiteBackbone,
         head: nn.Module,
+        *,
         num_classes: int,
         anchor_generator: AnchorGenerator,
         image_size: tuple[int, int],
         box_coder: BoxCoder,
         loss_fn: HardNegativeLoss | FocalLoss,
         postprocessor: Postprocessor,
-        iou_threshold: float,
-        crowd_ioa_threshold: float,
-        *,
+        matching: MatchingConfig,
         image_mean: tuple[float, float, float],
         image_std: tuple[float, float, float],
     ):
@@ -63,8 +63,7 @@ class SSDLite(nn.Module):
         self.box_coder = box_coder
         self.loss_fn = loss_fn
         self.postprocessor = postprocessor
-        self.iou_threshold = iou_threshold
-        self.crowd_ioa_threshold = crowd_ioa_threshold
+        self.matching = matching
         self.grid_sizes = backbone.grid_sizes(self.image_size)
         self.head = head
         self.register_buffer("anchors", anchor_generator(self.grid_sizes, self.image_size), persistent=False)
@@ -115,7 +114,7 @@ class SSDLite(nn.Module):
         for target in targets:
             boxes, labels = target["boxes"].float(), target["labels"]
             iscrowd = target.get("iscrowd", torch.zeros_like(labels, dtype=torch.bool)).bool()
-            matched = match_anchors(self.anchors, boxes, iscrowd, self.iou_threshold, self.crowd_ioa_threshold)
+            matched = match_anchors(self.anchors, boxes, iscrowd, self.matching.iou_threshold, self.matching.crowd_ioa_threshold)
             gt_index = matched.clamp(min=0)
             if boxes.shape[0] == 0:  # nothing to index: every anchor is background or ignored
                 boxes, labels, gt_index = self.anchors[:1], labels.new_zeros(1), torch.zeros_like(matched)

@@ -1,10 +1,17 @@
-"""From raw head outputs to final detections per image."""
+"""From raw head outputs to final detections per image: defined once, here, in PyTorch.
 
-from typing import Literal
+Two parts. `Postprocessor.graph` is whole-tensor work that every runtime computes (PyTorch
+itself, and the graphs exported from it for onnxruntime and OpenVINO): scores, per-class
+top-k, decoding, the score threshold and class-wise NMS, giving the candidates and the rows
+kept. `detections` then picks each image's kept rows and scales their boxes, on the host.
+"""
+
+from dataclasses import KW_ONLY, dataclass
+from typing import Literal, NamedTuple, Protocol
 
 import torch
 from torch import Tensor
-from torchvision.ops import batched_nms, clip_boxes_to_image
+from torchvision.ops import clip_boxes_to_image, nms
 
 from ssdlite.model.box_coder import BoxCoder
 
@@ -12,53 +19,56 @@ ScoreActivation = Literal["softmax", "sigmoid"]  # "softmax": column 0 is backgr
 FEW_CLASSES = 16  # columns (with background) below which softmax runs over the anchors' axis
 
 
+class PostprocessSettings(Protocol):
+    """The post-processing settings of a config (`ModelConfig`)."""
+
+    score_threshold: float  # candidates scoring at or below this are dropped
+    nms_iou_threshold: float  # IoU above which a lower-scoring box of the same class is removed
+    topk_per_class: int  # at most this many candidates per class...
+    # ...and this many in all (the best) enter NMS, which bounds its cost when an untrained
+    # or unsure model scores everything
+    max_candidates_per_image: int
+    max_detections_per_image: int  # detections kept per image, best first
+
+
+class Limits(NamedTuple):
+    """What the post-processing graph takes beside the network's outputs: may change per call."""
+
+    class_mask: Tensor  # [C-1] float: 1 for the object classes to detect, 0 for the others
+    score_threshold: Tensor  # [] float32
+    max_detections: Tensor  # [] int64, per image
+
+
+class Outputs(NamedTuple):
+    """What the post-processing graph gives (every runtime's outputs)."""
+
+    scores: Tensor  # [B, N] candidates, best first
+    boxes: Tensor  # [B, N, 4] xyxy input pixels, clipped to the input
+    labels: Tensor  # [B, N] int64 in 1..C-1
+    kept: Tensor  # [M, 2] int64 rows (image, candidate) that NMS keeps, each image's best first
+
+
+@dataclass(frozen=True)
 class Postprocessor:
-    """Scores, score threshold, per-class top-k, class-wise NMS, max detections.
+    """Scores, per-class top-k, score threshold, class-wise NMS, max detections.
 
     Args:
+        settings: thresholds and limits (see `PostprocessSettings`).
         box_coder: decodes regression offsets against the anchors.
         score_activation: "softmax" (column 0 is background) or "sigmoid".
-        score_threshold: candidates scoring at or below this are dropped.
-        topk_per_class: at most this many candidates per class...
-        max_candidates_per_image: ...and this many in all (the best) enter NMS, which
-            bounds its cost when an untrained or unsure model scores everything.
-        nms_iou_threshold: IoU above which a lower-scoring box of the same class is removed.
-        max_detections_per_image: detections kept per image, best first.
         labels_to_keep: labels (1..C-1) to detect, chosen before top-k, NMS and the
             max-detections cap, so other classes never take their places; None: all.
     """
 
-    def __init__(
-        self,
-        box_coder: BoxCoder,
-        score_activation: ScoreActivation,
-        score_threshold: float,
-        topk_per_class: int,
-        nms_iou_threshold: float,
-        max_detections_per_image: int,
-        max_candidates_per_image: int,
-        labels_to_keep: set[int] | None = None,
-    ):
-        if score_activation not in ("softmax", "sigmoid"):
-            raise ValueError(f"score_activation must be 'softmax' or 'sigmoid', got {score_activation!r}")
-        self.box_coder = box_coder
-        self.score_activation = score_activation
-        self.score_threshold = score_threshold
-        self.topk_per_class = topk_per_class
-        self.nms_iou_threshold = nms_iou_threshold
-        self.max_detections_per_image = max_detections_per_image
-        self.max_candidates_per_image = max_candidates_per_image
-        self.labels_to_keep = labels_to_keep
+    settings: PostprocessSettings
+    _: KW_ONLY
+    box_coder: BoxCoder
+    score_activation: ScoreActivation
+    labels_to_keep: frozenset[int] | None = None
 
-    def class_scores(self, cls_logits: Tensor) -> Tensor:
-        """Tensor[..., A, C] logits -> Tensor[..., A, C-1] scores of the object classes 1..C-1."""
-        if self.score_activation == "sigmoid":
-            return cls_logits[..., 1:].sigmoid()
-        if cls_logits.shape[-1] < FEW_CLASSES:
-            # torch's CPU softmax over a last dimension this short does not vectorise: over the
-            # anchors' axis the same values take 30 instead of 250 us (7 classes, 1917 anchors)
-            return cls_logits.transpose(-1, -2).softmax(dim=-2).transpose(-1, -2)[..., 1:]
-        return cls_logits.softmax(dim=-1)[..., 1:]
+    def __post_init__(self):
+        if self.score_activation not in ("softmax", "sigmoid"):
+            raise ValueError(f"score_activation must be 'softmax' or 'sigmoid', got {self.score_activation!r}")
 
     def __call__(
         self,
@@ -82,70 +92,101 @@ class Postprocessor:
             Per image, a dict of "boxes" Tensor[K, 4] xyxy pixels, "scores"
             Tensor[K] and "labels" Tensor[K] int64 in 1..C-1, best score first.
         """
-        class_mask = None if self.labels_to_keep is None else self.class_mask(cls_logits.shape[-1] - 1).to(cls_logits.device)
-        candidates = self.candidates(cls_logits, bbox_regression, anchors, image_size, class_mask)
-        return self.select(*candidates, image_size, orig_sizes)
+        limits = self.limits(cls_logits.shape[-1] - 1, cls_logits.device)
+        return detections(self.graph(cls_logits, bbox_regression, anchors, image_size, limits), image_size, orig_sizes)
 
-    def class_mask(self, num_classes: int) -> Tensor:
-        """Tensor[K] float: 1 for the object classes of `labels_to_keep` (all if None), 0 for the others."""
-        if self.labels_to_keep is None:
-            return torch.ones(num_classes)
-        return torch.zeros(num_classes).index_fill_(0, torch.tensor(sorted(self.labels_to_keep)) - 1, 1.0)
+    def limits(self, num_classes: int, device: torch.device | str = "cpu") -> Limits:
+        """This post-processor's `Limits` for `num_classes` object classes."""
+        mask = torch.ones(num_classes, device=device)
+        if self.labels_to_keep is not None:
+            mask = torch.zeros(num_classes, device=device)
+            mask[torch.tensor(sorted(self.labels_to_keep), device=device) - 1] = 1.0
+        score_threshold = torch.tensor(self.settings.score_threshold, dtype=torch.float32, device=device)
+        return Limits(mask, score_threshold, torch.tensor(self.settings.max_detections_per_image, device=device))
 
-    def candidates(
-        self,
-        cls_logits: Tensor,
-        bbox_regression: Tensor,
-        anchors: Tensor,
-        image_size: tuple[int, int],
-        class_mask: Tensor | None = None,
-    ) -> tuple[Tensor, Tensor, Tensor]:
-        """The candidates of each image: the per-class top-k, then the best `max_candidates_per_image` of
-        them; only these are decoded. Whole tensors, no threshold (that is `select`'s), so an exported
-        network can end with it (`ssdlite.inference.openvino_ir`) and its runtime computes it.
+    def class_scores(self, cls_logits: Tensor) -> Tensor:
+        """Tensor[..., A, C] logits -> Tensor[..., A, C-1] scores of the object classes 1..C-1."""
+        if self.score_activation == "sigmoid":
+            return cls_logits[..., 1:].sigmoid()
+        if cls_logits.shape[-1] < FEW_CLASSES:
+            # torch's CPU softmax over a last dimension this short does not vectorise: over the
+            # anchors' axis the same values take 30 instead of 250 us (7 classes, 1917 anchors)
+            return cls_logits.transpose(-1, -2).softmax(dim=-2).transpose(-1, -2)[..., 1:]
+        return cls_logits.softmax(dim=-1)[..., 1:]
+
+    def graph(
+        self, cls_logits: Tensor, bbox_regression: Tensor, anchors: Tensor, image_size: tuple[int, int], limits: Limits
+    ) -> Outputs:
+        """The whole-tensor part, which exports (`ssdlite.inference.graphs`): the candidates and the rows NMS keeps.
 
         Args:
             cls_logits, bbox_regression, anchors, image_size: as in `__call__`.
-            class_mask: Tensor[C-1], 0 for object classes not to detect (see `class_mask`), or None.
+            limits: the class mask, score threshold and max detections per image.
+        """
+        scores, boxes, labels = self.candidates(
+            cls_logits.float(), bbox_regression.float(), anchors, image_size, limits.class_mask
+        )
+        return Outputs(scores, boxes, labels, self.keep(scores, boxes, labels, image_size, limits))
+
+    def candidates(
+        self, cls_logits: Tensor, bbox_regression: Tensor, anchors: Tensor, image_size: tuple[int, int], class_mask: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """The candidates of each image: the per-class top-k, then the best `max_candidates_per_image` of
+        them; only these are decoded. Masked classes (0 in `class_mask` Tensor[C-1]) score 0.
 
         Returns:
             (scores Tensor[B, N], boxes Tensor[B, N, 4] xyxy input pixels clipped to the input, labels
             Tensor[B, N] int64 in 1..C-1), best score first.
         """
-        scores = self.class_scores(cls_logits)  # (B, A, K)
-        if class_mask is not None:
-            scores = scores * class_mask  # masked classes score 0: they never pass a threshold >= 0
+        scores = self.class_scores(cls_logits) * class_mask  # (B, A, K); masked: never above a threshold >= 0
         num_anchors, num_classes = scores.shape[1:]
-        # top-k along the last axis: OpenVINO's TopK is slower over the strided anchors' axis
-        top_scores, top_anchors = scores.transpose(1, 2).topk(min(self.topk_per_class, num_anchors), dim=2)  # (B, K, k)
-        num_candidates = min(self.max_candidates_per_image, top_scores.shape[2] * num_classes)
+        # top-k along the last axis: OpenVINO's TopK over the strided anchors' axis cost more
+        top_scores, top_anchors = scores.transpose(1, 2).topk(min(self.settings.topk_per_class, num_anchors), dim=2)  # (B, K, k)
+        num_candidates = min(self.settings.max_candidates_per_image, top_scores.shape[2] * num_classes)
         scores, best = top_scores.flatten(1).topk(num_candidates, dim=1)  # (B, N); best: index into (K, k)
         anchor_index = top_anchors.flatten(1).gather(1, best)  # (B, N)
         offsets = bbox_regression.gather(1, anchor_index.unsqueeze(-1).expand(-1, -1, 4))  # (B, N, 4)
         boxes = clip_boxes_to_image(self.box_coder.decode(offsets, anchors[anchor_index]), image_size)
         return scores, boxes, best // top_scores.shape[2] + 1
 
-    def select(
-        self,
-        scores: Tensor,
-        boxes: Tensor,
-        labels: Tensor,
-        image_size: tuple[int, int],
-        orig_sizes: list[tuple[int, int]] | None = None,
-    ) -> list[dict[str, Tensor]]:
-        """Detections from `candidates`: per image, those above the score threshold, one class-wise
-        `batched_nms` and the best `max_detections_per_image`; the result is as in `__call__`."""
-        detections = []
-        for index in range(scores.shape[0]):
-            passing = torch.where(scores[index] > self.score_threshold)[0]
-            image_scores, image_boxes, image_labels = scores[index, passing], boxes[index, passing], labels[index, passing]
-            kept = batched_nms(image_boxes, image_scores, image_labels, self.nms_iou_threshold)
-            kept = kept[: self.max_detections_per_image]
-            detection = {"boxes": image_boxes[kept], "scores": image_scores[kept], "labels": image_labels[kept]}
-            if orig_sizes is not None:
-                detection["boxes"] = scale_boxes(detection["boxes"], image_size, orig_sizes[index])
-            detections.append(detection)
-        return detections
+    def keep(self, scores: Tensor, boxes: Tensor, labels: Tensor, image_size: tuple[int, int], limits: Limits) -> Tensor:
+        """Tensor[M, 2] int64 rows (image, candidate) of the candidates above the score threshold that one
+        class-wise NMS over the batch keeps, at most `limits.max_detections` per image, best first."""
+        num_candidates = scores.shape[1]
+        passing = (scores > limits.score_threshold).flatten().nonzero().squeeze(1)  # (P,) into the flat (B * N)
+        image = passing // num_candidates
+        # Boxes of other images move along x, of other classes along y, so they never overlap: one NMS
+        # for the batch, exportable (torchvision's `nms` becomes ONNX's NonMaxSuppression). Two axes
+        # keep the shifts small: float32 keeps its precision on the shifted coordinates.
+        height, width = image_size
+        shift = torch.stack([image * (width + 1), labels.flatten()[passing] * (height + 1)], dim=1).repeat(1, 2)  # (P, 4)
+        passing_scores = scores.flatten()[passing]
+        kept = nms(boxes.flatten(0, 1)[passing] + shift.to(boxes.dtype), passing_scores, self.settings.nms_iou_threshold)
+        kept = passing[kept[passing_scores[kept].argsort(descending=True)]]  # ONNX's NMS leaves the order open
+        image = kept // num_candidates
+        images = torch.arange(scores.shape[0], device=scores.device)
+        rank = (image[:, None] == images).long().cumsum(0).gather(1, image[:, None]).squeeze(1)  # 1 for each image's best
+        kept = kept[rank <= limits.max_detections]
+        return torch.stack([kept // num_candidates, kept % num_candidates], dim=1)
+
+
+def detections(
+    outputs: Outputs, image_size: tuple[int, int], orig_sizes: list[tuple[int, int]] | None
+) -> list[dict[str, Tensor]]:
+    """Per image, the kept candidates of `outputs` as `Postprocessor.__call__` gives them, boxes scaled
+    from the input's `image_size` (H, W) to `orig_sizes` (each image's (h, w); None keeps input pixels)."""
+    result = []
+    for index in range(len(outputs.scores)):
+        rows = outputs.kept[outputs.kept[:, 0] == index, 1]
+        detection = {
+            "boxes": outputs.boxes[index, rows],
+            "scores": outputs.scores[index, rows],
+            "labels": outputs.labels[index, rows],
+        }
+        if orig_sizes is not None:
+            detection["boxes"] = scale_boxes(detection["boxes"], image_size, orig_sizes[index])
+        result.append(detection)
+    return result
 
 
 def scale_boxes(boxes: Tensor, from_size: tuple[int, int], to_size: tuple[int, int]) -> Tensor:

@@ -8,6 +8,7 @@ from ssdlite.tracking.counting import parse_line
 
 def add_tracking_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint", required=True, help="a training checkpoint (.ckpt), an exported .onnx or OpenVINO .xml")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1, ... (OpenVINO: cpu)")
     parser.add_argument("--every", type=int, default=1, help="detect on every Nth frame; the tracker predicts the others")
     parser.add_argument("--count-line", metavar="x1,y1,x2,y2", help="count crossings of this line (pixels)")
     parser.add_argument("--score-threshold", type=float, default=0.1, help="detections above this reach the tracker")
@@ -32,9 +33,9 @@ def predict_args(args: argparse.Namespace) -> dict:
     return {"score_threshold": args.score_threshold, "classes": args.classes}
 
 
-def load_detector(path: str) -> Detector:
-    """A checkpoint, an ONNX file exported without --nms, or an OpenVINO IR (see `Detector.load`), with
+def load_detector(path: str, device: str = "cpu") -> Detector:
+    """A checkpoint, an ONNX file or an OpenVINO IR (see `Detector.load`), with
     torch on one thread beside an exported network (`leave_the_cores_to_the_runtime`)."""
-    detector = Detector.load(path)
+    detector = Detector.load(path, device=device)
     leave_the_cores_to_the_runtime(detector)
     return detector

@@ -60,6 +60,7 @@ class Tracker:
     def __init__(
         self,
         frame_rate: float,
+        *,
         lost_track_buffer: int = 30,
         track_activation_threshold: float = 0.5,
         high_score_threshold: float = 0.5,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import lightning as L
 
+from ssdlite.confusion import confusion_matrix, confusion_to_dict
 from ssdlite.training import plots
 
 log = logging.getLogger(__name__)
@@ -86,10 +87,13 @@ class RunPlots(L.Callback):
     def on_validation_end(self, trainer, pl_module) -> None:
         if not trainer.is_global_zero or pl_module.last_eval is None or trainer.sanity_checking:
             return
-        evaluation = pl_module.last_eval
+        evaluator, evaluation = pl_module.evaluator, pl_module.last_eval
         plots.plot_class_ap(evaluation.metrics, self.plot_dir / "class_ap.png")
         if evaluation.cocoeval is not None:
-            plots.plot_precision_recall(evaluation.cocoeval, pl_module.class_names, self.plot_dir / "precision_recall.png")
+            out = self.plot_dir / "precision_recall.png"
+            plots.plot_precision_recall(evaluation.cocoeval, evaluator.category_ids, evaluator.class_names, out)
+        confusion = confusion_matrix(evaluator, evaluation)
+        plots.plot_confusion_matrix(confusion_to_dict(confusion), self.plot_dir / "confusion_matrix.png")
         if pl_module.val_examples:
             plots.plot_predictions(pl_module.val_examples, pl_module.class_names, self.plot_dir / "predictions.png")
 

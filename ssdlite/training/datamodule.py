@@ -2,15 +2,13 @@
 
 import dataclasses
 from collections.abc import Callable
-from pathlib import Path
 
 import lightning as L
 from torch.utils.data import DataLoader, DistributedSampler
 
 from ssdlite.config import DataConfig
 from ssdlite.data.batch import collate
-from ssdlite.data.build import build_dataset
-from ssdlite.data.synthetic import make_synthetic_dataset
+from ssdlite.data.build import build_dataset, make_builtin_data
 
 
 class ResumableSampler(DistributedSampler):
@@ -75,14 +73,7 @@ class DetectionDataModule(L.LightningDataModule):
         self.val_set = None
 
     def prepare_data(self) -> None:
-        if self.cfg.synthetic and not Path(self.cfg.val_annotations).is_file():
-            make_synthetic_dataset(
-                synthetic_root(self.cfg),
-                self.cfg.synthetic_train_images,
-                self.cfg.synthetic_val_images,
-                self.cfg.synthetic_seed,
-                self.cfg.synthetic_scene,
-            )
+        make_builtin_data(self.cfg)
 
     def setup(self, stage: str) -> None:
         if stage == "fit" and self.train_set is None:
@@ -117,8 +108,3 @@ class DetectionDataModule(L.LightningDataModule):
             persistent_workers=self.cfg.num_workers > 0,
             collate_fn=collate,
         )
-
-
-def synthetic_root(cfg: DataConfig) -> Path:
-    """The folder the built-in data lives in: the parent of the annotation folder."""
-    return Path(cfg.val_annotations).parent.parent

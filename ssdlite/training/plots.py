@@ -1,4 +1,4 @@
-"""PNG plots of a training run: curves, per-class AP, precision-recall, predictions."""
+"""PNG plots of a training run: curves, per-class AP, precision-recall, confusion matrix, predictions."""
 
 import csv
 from pathlib import Path
@@ -9,6 +9,7 @@ matplotlib.use("Agg")  # files only; no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ssdlite.coco_eval import label_order_precision  # noqa: E402
 from ssdlite.data.batch import original_sizes  # noqa: E402
 from ssdlite.model.postprocess import scale_boxes  # noqa: E402
 
@@ -40,9 +41,9 @@ def plot_class_ap(metrics: dict[str, float], out: Path) -> None:
     _save(fig, out)
 
 
-def plot_precision_recall(cocoeval, class_names: tuple[str, ...], out: Path) -> None:
-    """Precision-recall at IoU 0.5, all areas, 100 detections, one curve per class."""
-    precision = cocoeval.eval["precision"][0, :, :, 0, -1]  # (recall points, classes)
+def plot_precision_recall(cocoeval, category_ids: list[int], class_names: tuple[str, ...], out: Path) -> None:
+    """Precision-recall at IoU 0.5, all areas, 100 detections, one curve per class (label k: `category_ids[k-1]`)."""
+    precision = label_order_precision(cocoeval, category_ids)[0]  # (recall points, classes)
     recall = cocoeval.params.recThrs
     fig, ax = plt.subplots(figsize=(6, 5))
     for index, name in enumerate(class_names):
@@ -52,6 +53,29 @@ def plot_precision_recall(cocoeval, class_names: tuple[str, ...], out: Path) -> 
     ax.set(xlabel="recall", ylabel="precision", title="precision-recall, IoU 0.5", xlim=(0, 1), ylim=(0, 1.02))
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    _save(fig, out)
+
+
+def plot_confusion_matrix(table: dict, out: Path) -> None:
+    """Counts of true class (rows) against predicted class (columns), background last, shaded by share of the row.
+
+    Args:
+        table: `ssdlite.confusion.confusion_to_dict` output.
+    """
+    matrix, names = np.array(table["matrix"]), table["classes"]
+    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    side = 0.55 * len(names) + 2.5
+    fig, ax = plt.subplots(figsize=(side + 1, side))
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    for (row, column), count in np.ndenumerate(matrix):
+        if count:
+            colour = "white" if shares[row, column] > 0.5 else "black"
+            ax.text(column, row, str(count), ha="center", va="center", color=colour, fontsize=8)
+    title = f"confusion matrix (score >= {table['score_threshold']:g}, IoU > {table['iou_threshold']:g})"
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.colorbar(image, ax=ax, label="share of the true class")
     _save(fig, out)
 
 

@@ -10,12 +10,13 @@ from pathlib import Path
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
-from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.loggers import Logger
 
 from ssdlite.config import Accelerator, Config, ConfigError, Precision, to_dict
 from ssdlite.model.transfer import adopt_input_convention, init_from_checkpoint
 from ssdlite.training.callbacks import PlanReport, RunPlots, Throughput
 from ssdlite.training.datamodule import DetectionDataModule
+from ssdlite.training.loggers import build_loggers
 from ssdlite.training.system import DetectionSystem
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def resolve_precision(precision: Precision, accelerator: Accelerator) -> Precisi
     return "16-mixed" if on_gpu else "32-true"
 
 
-def build_trainer(config: Config, run_dir: Path, callbacks: list[L.Callback] = ()) -> L.Trainer:
+def build_trainer(config: Config, run_dir: Path, loggers: list[Logger], callbacks: list[L.Callback] = ()) -> L.Trainer:
     train, trainer = config.train, config.trainer
     # best.ckpt by validation AP, looked at in the epochs that validate; last.ckpt every epoch,
     # and on Ctrl-C, SIGTERM or any other exception, so `--resume auto` continues.
@@ -115,7 +116,7 @@ def build_trainer(config: Config, run_dir: Path, callbacks: list[L.Callback] = (
         use_distributed_sampler=False,  # the datamodule's samplers resume mid-epoch
         deterministic=train.deterministic,
         default_root_dir=run_dir,
-        logger=[CSVLogger(run_dir, name="", version=""), TensorBoardLogger(run_dir, name="tensorboard", version="")],
+        logger=loggers,
         callbacks=[
             best,
             last,
@@ -159,7 +160,7 @@ def train(
     """Train, validate at the end, and return the run directory.
 
     The directory holds config.py (resolved), last.ckpt, best.ckpt (by val/AP),
-    metrics.csv, tensorboard/, plots/ and final_metrics.json.
+    metrics.csv, the chosen logger's files (tensorboard/ by default), plots/ and final_metrics.json.
     """
     if config.model.frozen_backbone_blocks and config.model.pretrained_backbone is None and config.model.init_from is None:
         raise ConfigError(
@@ -170,6 +171,7 @@ def train(
     run_dir = make_run_dir(config_path, work_dir, config.trainer.work_dir)
     ckpt_path = find_resume_checkpoint(resume, run_dir)
     check_run_dir(run_dir, ckpt_path)
+    loggers = build_loggers(config.trainer.logger, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
 
     if config.model.init_from is not None:
@@ -181,7 +183,7 @@ def train(
     if config.model.init_from is not None and ckpt_path is None:  # a resumed run has its own weights
         report = init_from_checkpoint(system.model, datamodule.train_set.class_names, config.model.init_from)
         log.info(report.summary())
-    trainer = build_trainer(config, run_dir, callbacks)
+    trainer = build_trainer(config, run_dir, loggers, callbacks)
     with warnings.catch_warnings():
         # The loggers write into the run directory before the checkpoint callbacks look at it;
         # a real overwrite of another run was refused above (check_run_dir).

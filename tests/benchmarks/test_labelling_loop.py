@@ -35,7 +35,9 @@ def test_a_round_prelabels_corrects_and_finetunes_on_the_corrected_frames(tmp_pa
     before, after = results["rounds"]
     assert before["checkpoint"] == str(first) and after["checkpoint"] == str(work_dir / "finetune_0" / "best.ckpt")
     assert Path(after["checkpoint"]).is_file()
-    objects = [objects for _, objects in moving_scene(CLIP_SEED, CLIP_SIZE, "footage", 12, CLIP_FPS)]
+    objects = [
+        objects for _, objects in moving_scene(CLIP_SEED, image_size=CLIP_SIZE, scene="footage", num_frames=12, fps=CLIP_FPS)
+    ]
     assert before["corrections"]["final_boxes"] == sum(map(len, objects[:4]))
     assert after["corrections"]["final_boxes"] == sum(map(len, objects[4:8]))
     # nothing an untrained model finds scores 0.5: every box is drawn from nothing

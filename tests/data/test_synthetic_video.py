@@ -5,11 +5,13 @@ from torchvision.ops import box_convert, box_iou
 
 from ssdlite.data.synthetic_video import moving_scene
 
+CLIP = {"image_size": (90, 160), "scene": "close", "num_frames": 20, "fps": 25}
+
 
 @pytest.fixture(scope="module")
 def clip():
     """Ground truth of a 150-frame clip, 180x320 at 25 fps: [(track_id, category_id, xywh, visibility)] per frame."""
-    return [objects for _, objects in moving_scene(3, (180, 320), "close", 150, 25)]
+    return [objects for _, objects in moving_scene(3, image_size=(180, 320), scene="close", num_frames=150, fps=25)]
 
 
 def by_track(clip) -> dict[int, list[tuple[int, list[float], float, int]]]:
@@ -21,9 +23,9 @@ def by_track(clip) -> dict[int, list[tuple[int, list[float], float, int]]]:
 
 
 def test_same_seed_same_ground_truth():
-    first = [(objects, image.sum()) for image, objects in moving_scene(3, (90, 160), "close", 20, 25)]
-    assert first == [(objects, image.sum()) for image, objects in moving_scene(3, (90, 160), "close", 20, 25)]
-    assert first != [(objects, image.sum()) for image, objects in moving_scene(4, (90, 160), "close", 20, 25)]
+    first = [(objects, image.sum()) for image, objects in moving_scene(3, **CLIP)]
+    assert first == [(objects, image.sum()) for image, objects in moving_scene(3, **CLIP)]
+    assert first != [(objects, image.sum()) for image, objects in moving_scene(4, **CLIP)]
 
 
 def test_road_users_keep_their_identity_and_move_smoothly(clip):

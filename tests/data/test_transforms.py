@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from ssdlite.config import AugmentConfig
 from ssdlite.data.transforms import MinIoURandomCrop, ZoomOut, train_transform, val_transform
 
 COLOURS = np.array([[230, 30, 30], [30, 230, 30], [30, 30, 230]], dtype=np.uint8)
@@ -26,7 +27,7 @@ def to_pixels(tensor) -> np.ndarray:
 
 @pytest.mark.parametrize("seed", range(12))
 def test_augmented_boxes_stay_inside_and_on_their_objects(seed):
-    transform = train_transform((150, 200), photometric=False, zoom_out_max=4.0, min_iou_crop=True, hflip=True)
+    transform = train_transform((150, 200), AugmentConfig(photometric=False, zoom_out_max=4.0, min_iou_crop=True, hflip=True))
     transform.set_random_seed(seed)
     image, boxes, labels = scene(seed)
     out = transform(image=image, bboxes=boxes, labels=labels, iscrowd=np.zeros(3, bool))

@@ -101,7 +101,7 @@ def test_a_folder_of_frames_gives_a_coco_file_that_pycocotools_and_supervision_r
 
 def test_each_video_is_its_own_sequence_with_its_own_track_ids(tmp_path):
     for name in ("minute_1", "minute_2"):
-        write_clip(tmp_path / "videos" / f"{name}.mp4", 1, (90, 160), "close", num_frames=6, fps=10)
+        write_clip(tmp_path / "videos" / f"{name}.mp4", seed=1, image_size=(90, 160), scene="close", num_frames=6, fps=10)
     summary = prelabel_footage(scripted_road(), tmp_path / "videos", tmp_path / "out", every=2)
     coco = json.loads(Path(summary["annotations"]).read_text())
     names = [f"minute_{minute}_{frame:06d}.jpg" for minute in (1, 2) for frame in (0, 2, 4)]
@@ -125,7 +125,7 @@ def model_and_clip(tmp_path_factory):
     root = tmp_path_factory.mktemp("prelabel")
     model_config = ModelConfig(image_size=(96, 160), width_mult=0.35)
     save_checkpoint(root / "model.ckpt", build_model(model_config, num_classes=3), Config(model=model_config), CLASSES)
-    return root / "model.ckpt", write_clip(root / "clip.mp4", 1, (180, 320), "close", num_frames=12, fps=10)
+    return root / "model.ckpt", write_clip(root / "clip.mp4", seed=1, image_size=(180, 320), scene="close", num_frames=12, fps=10)
 
 
 @pytest.mark.slow

@@ -1,21 +1,26 @@
 """Predictor, ONNX export and infer.py on the model the overfit test memorises."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
+import onnxruntime
 import pytest
 import torch
 from overfit import IMAGE_SIZE, make_batch, same
 from PIL import Image
-from tool_process import error_line, run_tool
 
-from ssdlite.checkpoint import load_checkpoint
 from ssdlite.config import Config, ModelConfig
 from ssdlite.inference import Detector, predictor
 from ssdlite.inference.export import check_onnx, export_onnx
+from ssdlite.inference.runtimes import DeviceError
+from ssdlite.inference.runtimes.onnx import OnnxRuntime
+from ssdlite.inference.runtimes.openvino import OpenVINORuntime
 
+REPO = Path(__file__).resolve().parents[2]
 CLASSES = ("red", "green", "blue")
 pytestmark = pytest.mark.slow
 
@@ -27,10 +32,10 @@ def export_raw(model, path: Path) -> Path:
 
 def test_path_array_pil_and_list_give_identical_detections(trained):
     checkpoint, _, arrays, folder = trained
-    detector = Detector.from_checkpoint(checkpoint)
-    from_folder = detector.predict(folder, score_threshold=0.3)
+    detector = Detector.load(checkpoint)
+    from_folder = list(detector.predict(folder, score_threshold=0.3))
     from_arrays = detector.predict(arrays, score_threshold=0.3)
-    one_by_one = [detector.predict(str(folder / f"{i}.png"), score_threshold=0.3)[0] for i in range(4)]
+    one_by_one = [next(detector.predict(str(folder / f"{i}.png"), score_threshold=0.3)) for i in range(4)]
     from_pil = detector.predict([Image.fromarray(a) for a in arrays], score_threshold=0.3)
     from_bgr = detector.predict([a[:, :, ::-1] for a in arrays], score_threshold=0.3, bgr=True)
     for other in (from_arrays, one_by_one, from_pil, from_bgr):
@@ -41,7 +46,7 @@ def test_path_array_pil_and_list_give_identical_detections(trained):
 
 def test_filters_and_result_formats(trained):
     checkpoint, _, arrays, _ = trained
-    detector = Detector.from_checkpoint(checkpoint)
+    detector = Detector.load(checkpoint)
     (only_red,) = detector.predict(arrays[0], score_threshold=0.3, classes=["red"])
     assert set(only_red.class_names) <= {"red"}
     (one,) = detector.predict(arrays[0], max_detections=1)
@@ -63,7 +68,7 @@ def test_filters_and_result_formats(trained):
 
 def test_wanted_classes_are_chosen_before_the_detection_cap(trained):
     checkpoint, _, arrays, _ = trained
-    detector = Detector.from_checkpoint(checkpoint)
+    detector = Detector.load(checkpoint)
     (both,) = detector.predict(arrays[0], score_threshold=0.3)
     second = both.class_names[1]
     assert both.class_names[0] != second  # a cap of 1 keeps the other class's box
@@ -72,41 +77,75 @@ def test_wanted_classes_are_chosen_before_the_detection_cap(trained):
     np.testing.assert_allclose(only.boxes, both.boxes[1:], atol=1e-4)
 
 
-def test_anchors_are_on_the_device_of_the_network(trained, monkeypatch):
+def test_anchors_are_on_the_device_of_the_network(trained):
     """Without a GPU, "meta" stands in for a device other than the CPU."""
     checkpoint, *_ = trained
-    models = []
+    model = Detector.load(checkpoint, device="meta").runtime.model
+    cls_logits, _ = model(torch.zeros(1, 3, *IMAGE_SIZE, device="meta"))
+    assert model.anchors.device == next(model.parameters()).device == cls_logits.device == torch.device("meta")
 
-    def load_on_meta(path, map_location):
-        model, config, class_names = load_checkpoint(path)
-        models.append(model.to(map_location))
-        return models[-1], config, class_names
 
-    monkeypatch.setattr(predictor, "load_checkpoint", load_on_meta)
-    detector = Detector.from_checkpoint(checkpoint, device="meta")
-    cls_logits, _ = detector.network(torch.zeros(1, 3, *IMAGE_SIZE))
-    assert detector.anchors.device == next(models[0].parameters()).device == cls_logits.device == torch.device("meta")
+def test_an_unavailable_device_is_refused_naming_it(trained, tmp_path):
+    checkpoint, model, _, _ = trained
+    for device in ("cuda:7", "tpu"):
+        with pytest.raises(DeviceError, match=f"device '?{device}'? is (not available|unknown)"):
+            Detector.load(checkpoint, device=device)
+    raw = export_raw(model, tmp_path / "raw.onnx")
+    with pytest.raises(ValueError, match="OpenVINO runs on the CPU"):
+        OpenVINORuntime.open(raw, device=torch.device("cuda"), precision="fp32")
+    if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+        with pytest.raises(ValueError, match="no CUDA provider; install onnxruntime-gpu"):
+            OnnxRuntime.open(raw, device=torch.device("cuda"), precision="fp32")
+
+
+def test_bf16_in_pytorch_finds_the_memorised_boxes(trained):
+    """torch's bf16 autocast runs on any CPU (slowly without bf16 arithmetic): the path is exercised here."""
+    checkpoint, _, arrays, _ = trained
+    expected = list(Detector.load(checkpoint).predict(arrays, score_threshold=0.3))
+    got = list(Detector.load(checkpoint, precision="bf16").predict(arrays, score_threshold=0.3))
+    assert [d.labels.tolist() for d in got] == [d.labels.tolist() for d in expected]
+    for x, y in zip(got, expected):
+        np.testing.assert_allclose(x.boxes, y.boxes, atol=2.0)  # bf16 keeps 8 bits of mantissa
+    with pytest.raises(ValueError, match="precision 'int8'.*tools/export.py --int8"):
+        Detector.load(checkpoint, precision="int8")
+
+
+def test_predict_streams_and_checks_its_settings_first(trained):
+    checkpoint, _, arrays, _ = trained
+    detector = Detector.load(checkpoint)
+    consumed = []
+
+    def frames():
+        for array in arrays:
+            consumed.append(len(consumed))
+            yield array
+
+    stream = detector.predict(frames(), batch_size=1)
+    assert consumed == [] and len(next(stream).labels) >= 2 and consumed == [0]  # one batch read, one result
+    assert len(list(stream)) == 3
+    with pytest.raises(ValueError, match="unknown classes"):
+        detector.predict(frames(), classes=["purple"])  # before any frame is read
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_detector_on_cuda_matches_the_cpu(trained):
     checkpoint, _, arrays, _ = trained
-    on_gpu = Detector.from_checkpoint(checkpoint, device="cuda")
-    assert on_gpu.anchors.device.type == "cuda"
-    same(on_gpu.predict(arrays, score_threshold=0.3), Detector.from_checkpoint(checkpoint).predict(arrays, score_threshold=0.3))
+    on_gpu = Detector.load(checkpoint, device="cuda")
+    assert on_gpu.runtime.model.anchors.device.type == "cuda"
+    same(on_gpu.predict(arrays, score_threshold=0.3), Detector.load(checkpoint).predict(arrays, score_threshold=0.3))
 
 
 def test_unreadable_inputs(trained, tmp_path, caplog):
     checkpoint, _, arrays, folder = trained
-    detector = Detector.from_checkpoint(checkpoint)
+    detector = Detector.load(checkpoint)
     mixed = tmp_path / "mixed"
     mixed.mkdir()
     (mixed / "broken.png").write_bytes(b"not an image")
     cv2.imwrite(str(mixed / "ok.png"), arrays[0][:, :, ::-1])
-    results = detector.predict(mixed)
+    results = list(detector.predict(mixed))
     assert [Path(r.source).name for r in results] == ["ok.png"] and "broken.png" in caplog.text
     with pytest.raises(ValueError, match="cannot read image"):
-        detector.predict(mixed / "broken.png")
+        list(detector.predict(mixed / "broken.png"))
 
 
 def test_onnx_export_parity_and_onnx_detector(trained, tmp_path):
@@ -116,15 +155,21 @@ def test_onnx_export_parity_and_onnx_detector(trained, tmp_path):
     for batch in (images[:1], images[:3]):
         report = check_onnx(model, raw, batch, nms=False)
         assert report["cls_logits"] < 1e-4 and report["bbox_regression"] < 1e-4
-    same(Detector.from_checkpoint(checkpoint).predict(folder), Detector.from_onnx(raw).predict(folder))
-    with_nms = export_onnx(
-        model, Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5)), CLASSES, tmp_path / "nms.onnx", nms=True
-    )
-    for index in range(4):
-        report = check_onnx(model, with_nms, images[index : index + 1], nms=True)
+    expected = list(Detector.load(checkpoint).predict(folder))
+    same(expected, Detector.load(raw, backend="onnxruntime").predict(folder))
+    config = Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5))
+    with_nms = export_onnx(model, config, CLASSES, tmp_path / "nms.onnx", nms=True, dynamic_batch=True)
+    for batch in (images[:1], images[1:4]):
+        report = check_onnx(model, with_nms, batch, nms=True)
         assert report["labels"] == 0 and report["boxes"] < 1e-3
-    with pytest.raises(ValueError, match="NMS in its graph"):
-        Detector.from_onnx(with_nms)
+    # the --nms file is the raw graph with the post-processing every runtime appends: it loads in both
+    for backend in ("onnxruntime", "openvino"):
+        detector = Detector.load(with_nms, backend=backend)
+        same(expected, detector.predict(folder))
+        same(
+            list(Detector.load(checkpoint).predict(folder, classes=["green"], max_detections=1)),
+            detector.predict(folder, classes=["green"], max_detections=1),
+        )
 
 
 def test_the_tools_run_torch_on_one_thread_beside_an_exported_network(trained, tmp_path):
@@ -133,9 +178,9 @@ def test_the_tools_run_torch_on_one_thread_beside_an_exported_network(trained, t
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        predictor.leave_the_cores_to_the_runtime(Detector.from_checkpoint(checkpoint))
+        predictor.leave_the_cores_to_the_runtime(Detector.load(checkpoint))
         assert torch.get_num_threads() == 2  # PyTorch runs the network itself: it keeps its threads
-        predictor.leave_the_cores_to_the_runtime(Detector.from_onnx(export_raw(model, tmp_path / "raw.onnx")))
+        predictor.leave_the_cores_to_the_runtime(Detector.load(export_raw(model, tmp_path / "raw.onnx"), backend="onnxruntime"))
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(threads)
@@ -157,7 +202,21 @@ def test_export_keeps_the_model_in_its_mode(trained, tmp_path):
 
 def test_export_tool_checks_itself(trained, tmp_path):
     checkpoint, *_ = trained
-    result = run_tool("tools/export.py", "--checkpoint", checkpoint, "--dynamic-batch", "--out", tmp_path / "m.onnx", timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "tools/export.py",
+            "--checkpoint",
+            str(checkpoint),
+            "--dynamic-batch",
+            "--out",
+            str(tmp_path / "m.onnx"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "batch 3: max |PyTorch - onnxruntime|" in result.stdout and (tmp_path / "m.onnx").is_file()
 
@@ -169,10 +228,26 @@ def test_infer_tool_on_a_clip_keeps_every_frame(trained, tmp_path):
     for index in range(10):
         writer.write(np.ascontiguousarray(arrays[index % 4][:, :, ::-1]))
     writer.release()
-    result = run_tool(
-        "tools/infer.py", "--checkpoint", checkpoint, "--source", clip, "--out", tmp_path / "out", "--every", 2,
-        "--score-threshold", 0.01, timeout=300,
-    )  # fmt: skip
+    result = subprocess.run(
+        [
+            sys.executable,
+            "tools/infer.py",
+            "--checkpoint",
+            str(checkpoint),
+            "--source",
+            str(clip),
+            "--out",
+            str(tmp_path / "out"),
+            "--every",
+            "2",
+            "--score-threshold",
+            "0.01",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     capture = cv2.VideoCapture(str(tmp_path / "out" / "clip.mp4"))
     frames = 0
@@ -186,10 +261,21 @@ def test_infer_tool_on_a_clip_keeps_every_frame(trained, tmp_path):
 
 def test_infer_tool_on_a_folder_and_a_bad_video(trained, tmp_path):
     checkpoint, _, _, folder = trained
-    infer = ("tools/infer.py", "--checkpoint", checkpoint, "--source")
-    result = run_tool(*infer, folder, "--out", tmp_path / "images", timeout=300)
+    run = lambda source, out: subprocess.run(  # noqa: E731
+        [sys.executable, "tools/infer.py", "--checkpoint", str(checkpoint), "--source", str(source), "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    result = run(folder, tmp_path / "images")
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "images").glob("*.jpg")) == ["0.jpg", "1.jpg", "2.jpg", "3.jpg"]
     assert len((tmp_path / "images" / "detections.jsonl").read_text().splitlines()) == 4
     (tmp_path / "bad.mp4").write_bytes(b"\x00" * 100)
-    error_line(run_tool(*infer, tmp_path / "bad.mp4", "--out", tmp_path / "video", timeout=300), tmp_path / "bad.mp4")
+    result = run(tmp_path / "bad.mp4", tmp_path / "video")
+    assert result.returncode != 0 and "cannot read video" in result.stderr
+    command = [sys.executable, "tools/infer.py", "--checkpoint", str(checkpoint), "--source", str(folder), "--out", str(tmp_path)]
+    result = subprocess.run([*command, "--device", "cuda:7"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and "device cuda:7 is not available" in result.stderr and "--device cpu" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -1,6 +1,9 @@
 """OpenVINO IR export, INT8 quantisation and the detectors that run them, on the memorised model."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import onnxruntime
 import openvino
@@ -8,16 +11,17 @@ import pytest
 import torch
 from coco_files import ann, write_coco
 from overfit import IMAGE_SIZE, make_batch, same
-from tool_process import run_tool
 from torchvision.ops import box_iou
 
 from ssdlite.config import Config, DataConfig, ModelConfig
 from ssdlite.data.build import DataNotFoundError
-from ssdlite.inference import Detector, openvino_ir
-from ssdlite.inference.export import export_onnx
-from ssdlite.inference.openvino_ir import check_openvino, export_openvino
+from ssdlite.inference import Detector
+from ssdlite.inference.export import export_onnx, export_openvino
+from ssdlite.inference.openvino_check import _farthest_twin, check_openvino
 from ssdlite.inference.quantize import calibration_images, quantize_onnx, quantize_openvino
+from ssdlite.inference.runtimes.openvino import OpenVINORuntime
 
+REPO = Path(__file__).resolve().parents[2]
 CLASSES = ("red", "green", "blue")  # as the `trained` fixture saves them
 CONFIG = Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5))
 pytestmark = pytest.mark.slow
@@ -40,23 +44,23 @@ def test_openvino_gives_the_detections_of_the_checkpoint(trained, exported):
         report = check_openvino(model, xml_path, batch)  # raw outputs, and with the decoding appended
         assert set(report) == {"cls_logits", "bbox_regression", "scores", "boxes", "detections"}
         assert max(report.values()) < 1e-4
-    expected = Detector.from_checkpoint(checkpoint).predict(folder, score_threshold=0.3)
+    expected = list(Detector.load(checkpoint).predict(folder, score_threshold=0.3))
     assert all(len(d.labels) == 2 for d in expected)  # the memorised boxes: a meaningful comparison
     for path in (xml_path, onnx_path):  # OpenVINO reads our ONNX file too
-        detector = Detector.from_openvino(path)
+        detector = Detector.load(path, backend="openvino")
         assert detector.class_names == CLASSES and detector.image_size == IMAGE_SIZE
-        assert detector.network_postprocesses  # OpenVINO selects the candidates and runs NMS
+        assert isinstance(detector.runtime, OpenVINORuntime)  # OpenVINO selects the candidates and runs NMS
         same(expected, detector.predict(folder, score_threshold=0.3))
     # the classes asked for reach the compiled selection as its mask input
-    only_green = Detector.from_checkpoint(checkpoint).predict(folder, score_threshold=0.3, classes=["green"])
+    only_green = list(Detector.load(checkpoint).predict(folder, score_threshold=0.3, classes=["green"]))
     assert {name for d in only_green for name in d.class_names} == {"green"}
-    same(only_green, Detector.from_openvino(xml_path).predict(folder, score_threshold=0.3, classes=["green"]))
+    same(only_green, Detector.load(xml_path).predict(folder, score_threshold=0.3, classes=["green"]))
 
 
 def test_the_export_check_fails_when_openvinos_nms_keeps_other_detections(trained, exported, monkeypatch):
     _, model, _, _ = trained
-    shipped = openvino_ir.kept_detections
-    monkeypatch.setattr(openvino_ir, "kept_detections", lambda *args: [{k: v[:-1] for k, v in d.items()} for d in shipped(*args)])
+    shipped = OpenVINORuntime.__call__
+    monkeypatch.setattr(OpenVINORuntime, "__call__", lambda *args: (found := shipped(*args))._replace(kept=found.kept[:-1]))
     with pytest.raises(AssertionError, match="OpenVINO's NMS keeps"):
         check_openvino(model, exported[1], make_batch()[0][:1])
 
@@ -67,7 +71,7 @@ def test_load_picks_the_backend_from_the_file(trained, exported):
     assert Detector.load(checkpoint).backend == "pytorch"
     assert Detector.load(xml_path).backend == "openvino"
     assert Detector.load(onnx_path).backend == "openvino"  # installed, so the fastest CPU path
-    assert Detector.load(onnx_path, "onnxruntime").backend == "onnxruntime"
+    assert Detector.load(onnx_path, backend="onnxruntime").backend == "onnxruntime"
 
 
 def test_files_not_written_by_ssdlite_are_refused(exported, tmp_path):
@@ -75,25 +79,25 @@ def test_files_not_written_by_ssdlite_are_refused(exported, tmp_path):
     foreign = tmp_path / "foreign.xml"
     openvino.save_model(openvino.convert_model(str(onnx_path)), str(foreign))  # the graph without our metadata
     with pytest.raises(ValueError, match=f"{foreign} has no ssdlite metadata"):
-        Detector.from_openvino(foreign)
+        Detector.load(foreign)
     garbage = tmp_path / "garbage.xml"
     garbage.write_text("<net>")
     with pytest.raises(ValueError, match=f"{garbage} could not be read by OpenVINO"):
-        Detector.from_openvino(garbage)
+        Detector.load(garbage)
     with pytest.raises(FileNotFoundError, match="missing.xml does not exist"):
-        Detector.from_openvino(tmp_path / "missing.xml")
+        Detector.load(tmp_path / "missing.xml")
 
 
 def test_int8_files_keep_the_metadata_and_the_detections(trained, exported, tmp_path):
     _, _, _, folder = trained
     onnx_path, xml_path = exported
     images, _ = make_batch(num_images=16, seed=1)  # the memorised task's own kind of image
-    expected = Detector.from_openvino(xml_path).predict(folder, score_threshold=0.5)
+    expected = list(Detector.load(xml_path).predict(folder, score_threshold=0.5))
     for quantized in (
         quantize_openvino(str(xml_path), images, str(tmp_path / "int8.xml")),
         quantize_onnx(str(onnx_path), images, str(tmp_path / "int8.onnx")),
     ):
-        detector = Detector.load(quantized, "onnxruntime")
+        detector = Detector.load(quantized, backend="onnxruntime")
         assert detector.class_names == CLASSES
         got = detector.predict(folder, score_threshold=0.2)
         found = []  # per fp32 detection: found again, same class, same place
@@ -138,15 +142,15 @@ def test_calibration_needs_the_config_data_and_enough_images(tmp_path):
 
 def test_export_tool_writes_a_checked_ir(trained, tmp_path):
     checkpoint = trained[0]
-    command = ("tools/export.py", "--checkpoint", checkpoint, "--format", "openvino")
-    result = run_tool(*command, "--out", tmp_path / "m.xml")
+    command = [sys.executable, "tools/export.py", "--checkpoint", str(checkpoint), "--format", "openvino"]
+    result = subprocess.run([*command, "--out", str(tmp_path / "m.xml")], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "batch 3: max |PyTorch - OpenVINO|" in result.stdout
     assert json.loads(
         openvino.Core().read_model(str(tmp_path / "m.xml")).get_rt_info(["ssdlite", "ssdlite_class_names"]).astype(str)
     ) == list(CLASSES)
-    refused = run_tool(*command, "--int8")
-    assert refused.returncode == 2 and "--int8" in refused.stderr and "--calibration" in refused.stderr
+    refused = subprocess.run([*command, "--int8"], cwd=REPO, capture_output=True, text=True)
+    assert refused.returncode == 2 and "--int8" in refused.stderr and "--calibration CONFIG" in refused.stderr
 
 
 def test_export_tool_quantises_an_onnx_file_and_scores_both(trained, tmp_path):
@@ -176,17 +180,16 @@ def test_export_tool_quantises_an_onnx_file_and_scores_both(trained, tmp_path):
         f"config = Config(data=DataConfig(train_images='{images}', train_annotations='{annotation_file}',"
         f" val_images='{images}', val_annotations='{annotation_file}'))\n"
     )
-    command = ("tools/export.py", "--checkpoint", checkpoint, "--out", tmp_path / "m.onnx", "--int8")
-    result = run_tool(*command, "--calibration", tmp_path / "memorised.py", "--calibration-images", 4, "--accept-int8-loss")
+    command = [sys.executable, "tools/export.py", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "m.onnx"), "--int8"]
+    command += ["--calibration", str(tmp_path / "memorised.py"), "--calibration-images", "4", "--accept-int8-loss"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "batch 3: max |PyTorch - onnxruntime|" in result.stdout
     assert "onnxruntime on 4 images of" in result.stdout and "mAP fp32" in result.stdout
-    assert Detector.load(tmp_path / "m_int8.onnx", "onnxruntime").class_names == CLASSES
+    assert Detector.load(tmp_path / "m_int8.onnx", backend="onnxruntime").class_names == CLASSES
 
 
 def test_candidate_check_skips_only_the_candidates_a_near_tie_can_displace():
-    from ssdlite.inference.openvino_ir import _farthest_twin
-
     boxes = torch.tensor([[0.0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10]])
     want = (torch.tensor([0.9, 0.5, 0.1]), boxes, torch.tensor([1, 2, 1]))
     last_in_top_k = torch.tensor([0.1, 0.5])  # label 2's 0.5 is the last of its top-k: a near tie may swap it
@@ -194,3 +197,20 @@ def test_candidate_check_skips_only_the_candidates_a_near_tie_can_displace():
     assert _farthest_twin(want, displaced, last_in_top_k, 1e-4) == 0.0
     wrong_box = (want[0], torch.cat([boxes[:1] + 1, boxes[1:]]), want[2])  # the best candidate itself differs
     assert _farthest_twin(want, wrong_box, last_in_top_k, 1e-4) == 1.0
+
+
+BF16_CPU = "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
+@pytest.mark.skipif(not BF16_CPU, reason="this CPU has no bf16 arithmetic (OpenVINO's capabilities lack BF16)")
+def test_openvino_bf16_finds_the_memorised_boxes(trained, exported):
+    _, _, _, folder = trained
+    expected = list(Detector.load(exported[1]).predict(folder, score_threshold=0.3))
+    got = list(Detector.load(exported[1], precision="bf16").predict(folder, score_threshold=0.3))
+    assert [d.labels.tolist() for d in got] == [d.labels.tolist() for d in expected]
+
+
+@pytest.mark.skipif(BF16_CPU, reason="this CPU has bf16: nothing to refuse")
+def test_openvino_bf16_is_refused_on_a_cpu_without_it(exported):
+    with pytest.raises(ValueError, match="this CPU has no bf16.*--precision fp32"):
+        Detector.load(exported[1], precision="bf16")

@@ -2,16 +2,16 @@ import math
 
 import pytest
 
+from ssdlite.config_groups import AnchorConfig
 from ssdlite.model.anchors import AnchorGenerator
 
 GRIDS_300 = [(19, 19), (10, 10), (5, 5), (3, 3), (2, 2), (1, 1)]
 # ssdlite_mobilenet_v2_coco.config: min_scale, max_scale, aspect_ratios
-TF_SCALES = (0.2, 0.95)
-TF_RATIOS = (1.0, 2.0, 0.5, 3.0, 1.0 / 3.0)
+TF_ANCHORS = AnchorConfig(min_scale=0.2, max_scale=0.95, aspect_ratios=(1.0, 2.0, 0.5, 3.0, 1.0 / 3.0))
 
 
 def tf_generator() -> AnchorGenerator:
-    return AnchorGenerator(*TF_SCALES, TF_RATIOS)
+    return AnchorGenerator(TF_ANCHORS)
 
 
 def test_1917_anchors_at_300():
@@ -56,13 +56,13 @@ def test_non_square_input_scales_each_axis():
 
 def test_bad_settings_raise():
     with pytest.raises(ValueError, match="min_scale"):
-        AnchorGenerator(min_scale=0.9, max_scale=0.2, aspect_ratios=TF_RATIOS)
+        AnchorGenerator(AnchorConfig(min_scale=0.9, max_scale=0.2))
     with pytest.raises(ValueError, match="aspect_ratios"):
-        AnchorGenerator(*TF_SCALES, aspect_ratios=(1.0, -2.0))
+        AnchorGenerator(AnchorConfig(aspect_ratios=(1.0, -2.0)))
 
 
 def test_the_stride8_map_gets_the_small_three_box_set_first():
-    generator = AnchorGenerator(*TF_SCALES, TF_RATIOS, stride8_scale=0.1)
+    generator = AnchorGenerator(TF_ANCHORS, stride8_map=True)  # stride8_anchor_scale 0.1
     specs = generator.box_specs(7)
     assert specs[0] == [(0.05, 1.0), (0.1, 2.0), (0.1, 0.5)]
     assert specs[1:] == tf_generator().box_specs(6)  # the six TF maps as before

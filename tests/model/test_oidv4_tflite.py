@@ -19,6 +19,7 @@ from torchvision.ops import box_iou
 
 from ssdlite.assets import AssetError, package_file
 from ssdlite.checkpoint import load_checkpoint
+from ssdlite.config import AnchorConfig
 from ssdlite.convert.tf_layout import TF_TO_OUR_BOX_ORDER
 from ssdlite.convert.tflite_graph import TFLiteError
 from ssdlite.convert.tflite_ssd import (
@@ -87,7 +88,7 @@ def test_our_anchors_are_mediapipes(raw_outputs):
 
 def test_the_anchors_need_tfs_0_3333_not_one_third(raw_outputs):
     # TF's configs (and MediaPipe's options) write 1/3 as 0.3333: its boxes differ by more than the tolerance.
-    generator = AnchorGenerator(0.2, 0.95, (1.0, 2.0, 0.5, 3.0, 1 / 3))
+    generator = AnchorGenerator(AnchorConfig(min_scale=0.2, max_scale=0.95, aspect_ratios=(1.0, 2.0, 0.5, 3.0, 1 / 3)))
     anchors = generator([(19, 19), (10, 10), (5, 5), (3, 3), (2, 2), (1, 1)], (SIZE, SIZE))
     assert np.abs(to_center_size(anchors) - raw_outputs["anchors"]).max() > 1e-5
 
@@ -113,10 +114,11 @@ def test_raw_outputs_match_the_interpreter(converted, raw_outputs, entry):
 @pytest.mark.parametrize("entry", REFERENCE["frames"], ids=lambda entry: f"frame{entry['frame']}")
 def test_detections_match_tf_post_processing_of_the_interpreters_outputs(converted, entry):
     model, config, _ = converted
-    settings = dataclasses.replace(
-        config.model, score_threshold=REFERENCE["score_threshold"], nms_iou_threshold=REFERENCE["nms_iou_threshold"]
+    thresholds = {"score_threshold": REFERENCE["score_threshold"], "nms_iou_threshold": REFERENCE["nms_iou_threshold"]}
+    postprocessor = build_postprocessor(
+        dataclasses.replace(config.model, postprocess=dataclasses.replace(config.model.postprocess, **thresholds))
     )
-    postprocessor = build_postprocessor(settings, "sigmoid")
+    assert postprocessor.score_activation == "sigmoid"
     with torch.no_grad():
         cls_logits, bbox_regression = model(fixture_input(entry["frame"], entry["frame_sha256"]))
     (ours,) = postprocessor(cls_logits, bbox_regression, model.anchors, model.image_size)
@@ -137,7 +139,7 @@ def test_the_detector_finds_the_reference_detections_in_a_frame_from_the_convert
     capture.set(cv2.CAP_PROP_POS_FRAMES, entry["frame"])
     frame = capture.read()[1]
     capture.release()
-    (found,) = Detector.from_checkpoint(path).predict(frame, bgr=True, score_threshold=REFERENCE["score_threshold"])
+    (found,) = Detector.load(path).predict(frame, bgr=True, score_threshold=REFERENCE["score_threshold"])
     expected = entry["detections"]
     names = class_names(REFERENCE["labels"])
     assert found.class_names == [names[label - 1] for label in expected["labels"]]

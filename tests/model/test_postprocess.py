@@ -1,16 +1,18 @@
+import dataclasses
+
 import pytest
 import torch
 from torchvision.ops import batched_nms, clip_boxes_to_image
 
-from ssdlite.config import ModelConfig
+from ssdlite.config import LossConfig, ModelConfig, PostprocessConfig
 from ssdlite.model.box_coder import BoxCoder
 from ssdlite.model.build import build_postprocessor
 from ssdlite.model.postprocess import FEW_CLASSES, Postprocessor
 
 
-def postprocessor(score_activation: str = "softmax", **settings) -> Postprocessor:
-    """The post-processor of a model config with these settings."""
-    return build_postprocessor(ModelConfig(**settings), score_activation)
+def postprocessor(cls_loss: str = "softmax", **settings) -> Postprocessor:
+    """The post-processor of a model config with this loss and these post-processing settings."""
+    return build_postprocessor(ModelConfig(loss=LossConfig(cls_loss=cls_loss), postprocess=PostprocessConfig(**settings)))
 
 
 def reference_detections(cls_logits, bbox_regression, anchors, image_size, threshold, topk, iou, max_det, max_candidates=10**9):
@@ -77,7 +79,7 @@ def test_softmax_scores_for_few_and_many_classes(num_classes):
 
 
 def test_sigmoid_scores():
-    scores = postprocessor("sigmoid").class_scores(torch.tensor([[9.0, 0.0, 2.0]]))
+    scores = postprocessor("focal").class_scores(torch.tensor([[9.0, 0.0, 2.0]]))
     assert scores[0].tolist() == pytest.approx([0.5, torch.sigmoid(torch.tensor(2.0)).item()])
 
 
@@ -88,8 +90,25 @@ def test_kept_labels_are_chosen_before_the_detection_cap():
     post = postprocessor(score_threshold=0.3, max_detections_per_image=2)
     (every_class,) = post(cls_logits, torch.zeros(1, 4, 4), anchors, (100, 100))
     assert every_class["labels"].tolist() == [1, 1]  # filtering these afterwards would leave no label 2
-    post.labels_to_keep = {2}
-    (label_2,) = post(cls_logits, torch.zeros(1, 4, 4), anchors, (100, 100))
+    (label_2,) = dataclasses.replace(post, labels_to_keep=frozenset({2}))(cls_logits, torch.zeros(1, 4, 4), anchors, (100, 100))
     assert label_2["labels"].tolist() == [2, 2]
     assert label_2["boxes"].tolist() == anchors[2:].tolist()
     assert label_2["scores"].tolist() == pytest.approx(cls_logits[0, 2:].softmax(-1)[:, 2].tolist())
+
+
+def test_the_detection_cap_counts_each_image_of_a_batch_apart():
+    # One NMS runs over the whole batch: image 0's many boxes must not take image 1's places.
+    anchors = torch.tensor([[0.0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10]])
+    cls_logits = torch.tensor([[[0.0, 9.0], [0.0, 8.0], [0.0, 7.0]], [[0.0, 1.0], [0.0, 2.0], [0.0, -9.0]]])
+    first, second = postprocessor(score_threshold=0.5, max_detections_per_image=2)(
+        cls_logits, torch.zeros(2, 3, 4), anchors, (100, 100)
+    )
+    assert first["boxes"].tolist() == anchors[:2].tolist()
+    assert second["boxes"].tolist() == anchors[[1, 0]].tolist()  # best first; the third scores below 0.5
+
+
+def test_boxes_of_other_images_and_classes_never_suppress_each_other():
+    anchors = torch.tensor([[0.0, 0, 10, 10]] * 2)  # the same place twice
+    cls_logits = torch.tensor([[[0.0, 5.0, 0.0], [0.0, 0.0, 4.0]]]).repeat(2, 1, 1)  # two classes, in two images
+    found = postprocessor(score_threshold=0.1)(cls_logits, torch.zeros(2, 2, 4), anchors, (100, 100))
+    assert [d["labels"].tolist() for d in found] == [[1, 2], [1, 2]]

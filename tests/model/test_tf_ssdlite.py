@@ -14,7 +14,7 @@ from torchvision.ops import box_iou, clip_boxes_to_image, nms
 
 from ssdlite.assets import AssetError, package_file
 from ssdlite.checkpoint import load_checkpoint
-from ssdlite.config import ModelConfig
+from ssdlite.config import AnchorConfig, ModelConfig
 from ssdlite.convert.tf_graph import graph_constants, read_graph_def
 from ssdlite.convert.tf_ssdlite import convert_tf_ssdlite
 from ssdlite.inference.predictor import Detector
@@ -61,7 +61,7 @@ def outputs(tf_ssdlite_checkpoint, frames) -> tuple[torch.nn.Module, list[tuple[
 
 def test_anchors_equal_tf():
     # TF's config writes 1/3 as 0.3333; the converter reads it from the graph.
-    generator = build_anchor_generator(ModelConfig(aspect_ratios=(1.0, 2.0, 0.5, 3.0, 0.3333)))
+    generator = build_anchor_generator(ModelConfig(anchors=AnchorConfig(aspect_ratios=(1.0, 2.0, 0.5, 3.0, 0.3333))))
     anchors = generator(TF_GRIDS, (IMAGE_SIZE, IMAGE_SIZE)) / IMAGE_SIZE
     torch.testing.assert_close(anchors, torch.from_numpy(REFERENCE["anchors"][:, TF_XYXY]), atol=1e-6, rtol=0)
 
@@ -139,7 +139,7 @@ def test_many_classes_keep_their_columns(tf_ssdlite_graph):
             columns = constants[name].reshape(*constants[name].shape[:-1], -1, 2)  # (..., anchors, 2)
             constants[name] = columns[..., np.arange(num_classes) % 2].reshape(*columns.shape[:-2], -1)
     coco, config = convert_tf_ssdlite(constants, "coco.pb")
-    assert coco.num_classes == num_classes and config.cls_loss == "focal"
+    assert coco.num_classes == num_classes and config.loss.cls_loss == "focal"
     images = torch.rand(1, 3, *coco.image_size)
     with torch.no_grad():
         (person_logits, person_boxes), (coco_logits, coco_boxes) = person(images), coco(images)

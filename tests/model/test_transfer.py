@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from ssdlite.checkpoint import CheckpointError, save_checkpoint
-from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, TF_MEAN, TF_STD, Config, ModelConfig
+from ssdlite.config import IMAGENET_MEAN, IMAGENET_STD, TF_MEAN, TF_STD, AnchorConfig, Config, ModelConfig
 from ssdlite.model.build import build_model
 from ssdlite.model.transfer import adopt_input_convention, init_from_checkpoint
 
@@ -82,7 +82,7 @@ def test_predictors_of_other_anchor_counts_are_reinitialised_and_reported(tmp_pa
     source = save_source(tmp_path / "source.ckpt")
     config = tiny_config()
     # Fewer anchors on every map but the first, which always has 3 (TF's reduced set).
-    config.model.aspect_ratios = (1.0, 2.0, 0.5)
+    config.model.anchors = AnchorConfig(aspect_ratios=(1.0, 2.0, 0.5))
     target = build_target(config, ("bicycle",))
     fresh = {k: v.clone() for k, v in target.state_dict().items()}
     report = init_from_checkpoint(target, ("bicycle",), tmp_path / "source.ckpt")

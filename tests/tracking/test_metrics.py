@@ -18,7 +18,9 @@ def two_cars(num_frames: int, ids_after_swap: tuple[int, int] | None = None, cla
 
 @pytest.fixture(scope="module")
 def clip_ground_truth(tmp_path_factory):
-    clip = write_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", 2, (180, 320), "close", num_frames=60, fps=25)
+    clip = write_clip(
+        tmp_path_factory.mktemp("clip") / "clip.mp4", seed=2, image_size=(180, 320), scene="close", num_frames=60, fps=25
+    )
     return read_ground_truth(clip.with_name("gt.txt"), CATEGORY_NAMES, 60)
 
 

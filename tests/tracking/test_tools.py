@@ -21,7 +21,7 @@ def setup(tmp_path_factory):
     checkpoint = root / "model.ckpt"
     model_config = ModelConfig(image_size=(96, 160), width_mult=0.35)
     save_checkpoint(checkpoint, build_model(model_config, num_classes=3), Config(model=model_config), ("person", "car"))
-    return checkpoint, write_clip(root / "clip.mp4", 1, (180, 320), "close", num_frames=12, fps=10)
+    return checkpoint, write_clip(root / "clip.mp4", seed=1, image_size=(180, 320), scene="close", num_frames=12, fps=10)
 
 
 def test_track_writes_the_video_records_tracks_and_counts(setup, tmp_path):

@@ -14,7 +14,17 @@ import pytest
 import torch
 from tool_process import REPO, error_line, run_tool, tool_command, tool_environment
 
-from ssdlite.config import Config, ConfigError, DataConfig, ModelConfig, TrainConfig, TrainerConfig, apply_overrides, load_config
+from ssdlite.config import (
+    AugmentConfig,
+    Config,
+    ConfigError,
+    DataConfig,
+    ModelConfig,
+    TrainConfig,
+    TrainerConfig,
+    apply_overrides,
+    load_config,
+)
 from ssdlite.data.synthetic import make_synthetic_dataset
 from ssdlite.training.runner import RunDirError, train
 from ssdlite.training.system import NonFiniteLossError
@@ -51,10 +61,7 @@ def tiny_config(root: Path, **train) -> Config:
             val_images=str(root / "val"),
             val_annotations=str(root / "annotations/val.json"),
             classes=("person", "bicycle", "car", "motorcycle", "bus", "truck"),
-            photometric=False,
-            zoom_out_max=1.0,
-            min_iou_crop=False,
-            hflip=False,
+            augment=AugmentConfig(photometric=False, zoom_out_max=1.0, min_iou_crop=False, hflip=False),
             batch_size=8,
             num_workers=0,
         ),
@@ -85,6 +92,7 @@ def test_train_evaluate_and_reproduce_the_logged_map(tiny_data, tmp_path):
         "plots/curves.png",
         "plots/class_ap.png",
         "plots/precision_recall.png",
+        "plots/confusion_matrix.png",
         "plots/predictions.png",
     ):
         assert (run_dir / name).is_file(), name
@@ -101,6 +109,11 @@ def test_train_evaluate_and_reproduce_the_logged_map(tiny_data, tmp_path):
     assert metrics["AP50"] == pytest.approx(final["val/AP50"], abs=1e-6)
     assert "AP50" in printed and "truck" in printed
     assert isinstance(json.loads((tmp_path / "eval_last/detections.json").read_text()), list)
+    # every ground-truth box lands in one row of the confusion matrix: found, confused or missed
+    confusion = json.loads((tmp_path / "eval_last/confusion_matrix.json").read_text())
+    val_boxes = json.loads((tiny_data / "annotations/val.json").read_text())["annotations"]
+    assert confusion["classes"][-1] == "background" and (tmp_path / "eval_last/confusion_matrix.png").is_file()
+    assert sum(map(sum, confusion["matrix"][:-1])) == sum(not box.get("iscrowd") for box in val_boxes)
     # the best checkpoint scores what the run logged when it was saved
     best = torch.load(run_dir / "best.ckpt", weights_only=True)
     (checkpoint_state,) = [v for k, v in best["callbacks"].items() if k.startswith("ModelCheckpoint") and "val/AP" in k]

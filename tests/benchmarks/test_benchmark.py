@@ -1,30 +1,21 @@
 import json
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from ssdlite.inference.deploy_benchmark import interleaved_median_ms
-
-REPO = Path(__file__).resolve().parents[2]
+from deployment import interleaved_median_ms
 
 
-def run_benchmark_tool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "tools/benchmark.py", *args], cwd=REPO, capture_output=True, text=True, timeout=600)
-
-
-def test_a_missing_config_is_named(tmp_path):
-    result = run_benchmark_tool(str(tmp_path / "nowhere.py"), "--out", str(tmp_path / "bench.json"))
+def test_a_missing_config_is_named(tmp_path, run_benchmark):
+    result = run_benchmark("benchmark.py", str(tmp_path / "nowhere.py"), "--out", str(tmp_path / "bench.json"))
     assert result.returncode != 0 and f"config file {tmp_path / 'nowhere.py'} does not exist" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "bench.json").exists()
 
 
 @pytest.mark.slow
-def test_quick_benchmark_reports_both_models(tmp_path):
+def test_quick_benchmark_reports_both_models(tmp_path, run_benchmark):
     out = tmp_path / "bench.json"
-    result = run_benchmark_tool("--quick", "--threads", "1", "--out", str(out))
+    result = run_benchmark("benchmark.py", "--quick", "--threads", "1", "--out", str(out))
     assert result.returncode == 0, result.stderr[-2000:]
     results = json.loads(out.read_text())
     keys = {

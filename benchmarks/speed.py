@@ -6,6 +6,7 @@ ours takes the model section of a config (the paper model at 300x300 by default)
 torchvision's resizes every input to 320x320 itself.
 """
 
+import dataclasses
 import statistics
 import tempfile
 import time
@@ -14,7 +15,6 @@ from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
-from torchvision.models.detection import ssdlite320_mobilenet_v3_large
 
 from ssdlite.config import Config, DataConfig, ModelConfig
 from ssdlite.data.batch import collate
@@ -22,6 +22,7 @@ from ssdlite.data.build import build_dataset
 from ssdlite.data.synthetic import images_per_second, make_synthetic_dataset
 from ssdlite.inference.export import export_onnx
 from ssdlite.model.build import build_model
+from torchvision_reference import NAME, build_reference
 
 NUM_CLASSES = 91
 
@@ -92,12 +93,12 @@ def measure_ours(
             "params_M": params,
             "madds_G": madds,
             "latency_b1_eager_ms": median_ms(lambda: model.predict(images[1]), warmup, repeats),
-            "throughput_b8_img_s": 8000 / median_ms(lambda: model.predict(images[8]), warmup, max(3, repeats // 4)),
+            "throughput_b8_img_s": 8000 / median_ms(lambda: model.predict(images[8]), warmup, max(1, repeats // 4)),
             "postprocess_ms_per_image": median_ms(lambda: model.postprocess(*outputs), warmup, repeats),
         }
     # before onnxruntime starts: its idle threads spin and would slow the step down
     step = lambda: model.loss(*model(images[16]), targets)["loss"]  # noqa: E731
-    results["train_step_b16_img_s"] = train_step_images_per_s(model, step, 16, 2 * warmup, max(3, repeats // 3))
+    results["train_step_b16_img_s"] = train_step_images_per_s(model, step, 16, 2 * warmup, max(1, repeats // 3))
     path = export_onnx(model, Config(model=model_config), tuple(f"c{i}" for i in range(1, NUM_CLASSES)), onnx_dir / "ours.onnx")
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()
@@ -114,7 +115,7 @@ def measure_ours(
 
 def measure_torchvision(images: dict[int, torch.Tensor], targets: list[dict], warmup: int, repeats: int) -> dict:
     image_size = tuple(images[1].shape[-2:])
-    model = ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=NUM_CLASSES).eval()
+    model = build_reference(NUM_CLASSES).eval()
     one, eight, sixteen = list(images[1]), list(images[8]), list(images[16])
     params, madds = size(model, lambda: model(one))
     with torch.inference_mode():
@@ -122,7 +123,7 @@ def measure_torchvision(images: dict[int, torch.Tensor], targets: list[dict], wa
             "params_M": params,
             "madds_G": madds,
             "latency_b1_eager_ms": median_ms(lambda: model(one), warmup, repeats),
-            "throughput_b8_img_s": 8000 / median_ms(lambda: model(eight), warmup, max(3, repeats // 4)),
+            "throughput_b8_img_s": 8000 / median_ms(lambda: model(eight), warmup, max(1, repeats // 4)),
         }
         transformed, _ = model.transform(one)
         features = list(model.backbone(transformed.tensors).values())
@@ -135,7 +136,7 @@ def measure_torchvision(images: dict[int, torch.Tensor], targets: list[dict], wa
 
         results["postprocess_ms_per_image"] = median_ms(postprocess, warmup, repeats)
     step = lambda: sum(model(sixteen, targets).values())  # noqa: E731
-    results["train_step_b16_img_s"] = train_step_images_per_s(model, step, 16, 2 * warmup, max(3, repeats // 3))
+    results["train_step_b16_img_s"] = train_step_images_per_s(model, step, 16, 2 * warmup, max(1, repeats // 3))
     return results
 
 
@@ -143,24 +144,24 @@ def measure_data(num_images: int, image_size: tuple[int, int], folder: Path) -> 
     """The training input pipeline (decode, augment, resize, collate) in one process,
     on built-in driving images (640x360 JPEGs), and the generator that makes them."""
     cfg = DataConfig()  # the built-in data as a config makes it
-    paths = make_synthetic_dataset(folder, num_images, 1, cfg.synthetic_seed, cfg.synthetic_scene)
-    cfg.train_images, cfg.train_annotations = str(paths["train_images"]), str(paths["train_annotations"])
+    paths = make_synthetic_dataset(folder, num_train=num_images, num_val=1, seed=cfg.synthetic_seed, scene=cfg.synthetic_scene)
+    cfg = dataclasses.replace(cfg, train_images=str(paths["train_images"]), train_annotations=str(paths["train_annotations"]))
     dataset = build_dataset(cfg, "train", image_size)
     loader = torch.utils.data.DataLoader(dataset, batch_size=16, num_workers=0, collate_fn=collate, shuffle=True)
     start = time.perf_counter()
     count = sum(len(images) for images, _ in loader)
     return {
         "train_pipeline_img_s": count / (time.perf_counter() - start),
-        "synthetic_generator_img_s": images_per_second(num_images, cfg.synthetic_seed, cfg.synthetic_scene),
+        "synthetic_generator_img_s": images_per_second(num_images, seed=cfg.synthetic_seed, scene=cfg.synthetic_scene),
     }
 
 
-def run_benchmark(model_config: ModelConfig, threads: int | None = None, quick: bool = False) -> dict:
+def run_benchmark(model_config: ModelConfig, *, threads: int | None = None, quick: bool = False) -> dict:
     """Both models' figures and their ratios (ours / theirs)."""
     image_size = tuple(model_config.image_size)
     if threads:
         torch.set_num_threads(threads)
-    warmup, repeats = (1, 3) if quick else (5, 30)
+    warmup, repeats = (0, 1) if quick else (5, 30)  # quick: each figure once, a smoke run
     generator = torch.Generator().manual_seed(0)
     images = {b: torch.rand(b, 3, *image_size, generator=generator) for b in (1, 8, 16)}
     targets = random_targets(16, image_size, generator)
@@ -168,7 +169,7 @@ def run_benchmark(model_config: ModelConfig, threads: int | None = None, quick: 
     model = build_model(model_config, NUM_CLASSES).eval()
     with tempfile.TemporaryDirectory() as folder:
         ours = measure_ours(model, model_config, images, targets, warmup, repeats, Path(folder))
-        data = measure_data(32 if quick else 256, image_size, Path(folder) / "data")
+        data = measure_data(8 if quick else 256, image_size, Path(folder) / "data")
     theirs = measure_torchvision(images, targets, warmup, repeats)  # both models take [0, 1]
     ratios = {key: ours[key] / theirs[key] for key in theirs}
     ratios["latency_b1_onnxruntime_ms"] = ours["latency_b1_onnxruntime_ms"] / theirs["latency_b1_eager_ms"]
@@ -177,7 +178,7 @@ def run_benchmark(model_config: ModelConfig, threads: int | None = None, quick: 
         "image_size": list(image_size),
         "data_one_process": data,
         "ours": ours,
-        "torchvision_ssdlite320_mobilenet_v3_large": theirs,
+        NAME: theirs,
         "ratio_ours_over_theirs": ratios,
     }
 
@@ -185,7 +186,7 @@ def run_benchmark(model_config: ModelConfig, threads: int | None = None, quick: 
 def format_table(results: dict) -> str:
     ours, theirs, ratios = (
         results["ours"],
-        results["torchvision_ssdlite320_mobilenet_v3_large"],
+        results[NAME],
         results["ratio_ours_over_theirs"],
     )
     height, width = results["image_size"]

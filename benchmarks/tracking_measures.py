@@ -56,10 +56,10 @@ def frames_per_second(
     """End-to-end frames per second over BGR frames held in memory (decoding excluded), with
     `threads` torch threads: the detector on every frame, and detection + tracking at `every`."""
     torch.set_num_threads(threads)
-    detector.predict(frames[0], bgr=True, **predict_args)  # warm-up
+    list(detector.predict(frames[0], bgr=True, **predict_args))  # warm-up
     began = time.perf_counter()
     for frame in frames:
-        detector.predict(frame, bgr=True, **predict_args)
+        list(detector.predict(frame, bgr=True, **predict_args))
     detector_only = len(frames) / (time.perf_counter() - began)
     tracker = Tracker(frame_rate)
     began = time.perf_counter()

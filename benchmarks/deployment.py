@@ -6,9 +6,10 @@ and INT8 (NNCF), all made from the checkpoint here, and torchvision's
 Inputs are validation images of a config, preprocessed, so post-processing
 sees a trained model's scores. Timing is interleaved: every round times each
 runtime once, so drift and other load hit all of them alike; figures are
-medians over rounds. onnxruntime's idle threads do not spin (`Detector.from_onnx`).
+medians over rounds. onnxruntime's idle threads do not spin (`ssdlite.inference.runtimes.onnx`).
 """
 
+import dataclasses
 import statistics
 import tempfile
 import time
@@ -16,20 +17,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from torchvision.models.detection import ssdlite320_mobilenet_v3_large
 
 from ssdlite.checkpoint import load_checkpoint
 from ssdlite.config import load_config
 from ssdlite.data.batch import collate, original_sizes
 from ssdlite.data.build import build_dataset
 from ssdlite.evaluation import evaluate_predict
-from ssdlite.inference.export import export_onnx
-from ssdlite.inference.openvino_ir import export_openvino
+from ssdlite.inference.export import export_onnx, export_openvino
 from ssdlite.inference.predictor import Detector
 from ssdlite.inference.quantize import calibration_images, quantize_onnx, quantize_openvino
-
-TORCHVISION = "torchvision_ssdlite320_mobilenet_v3_large"
-
+from ssdlite.model.postprocess import detections
+from torchvision_reference import NAME, build_reference
 
 IDLE_S = 0.02  # before each timed call: the previous runtime's threads stop spinning (OpenMP spins ~ms)
 
@@ -56,20 +54,25 @@ def build_detectors(checkpoint: str, model, config, class_names, folder: Path, n
     quantize_onnx(str(onnx_path), images, str(folder / "model_int8.onnx"))
     quantize_openvino(str(xml_path), images, str(folder / "model_int8.xml"))
     return {
-        "pytorch_eager": Detector.from_checkpoint(checkpoint),
-        "onnxruntime_fp32": Detector.load(onnx_path, "onnxruntime"),
-        "onnxruntime_int8": Detector.load(folder / "model_int8.onnx", "onnxruntime"),
-        "openvino_fp32": Detector.from_openvino(xml_path),
-        "openvino_int8": Detector.from_openvino(folder / "model_int8.xml"),
+        "pytorch_eager": Detector.load(checkpoint),
+        "onnxruntime_fp32": Detector.load(onnx_path, backend="onnxruntime"),
+        "onnxruntime_int8": Detector.load(folder / "model_int8.onnx", backend="onnxruntime"),
+        "openvino_fp32": Detector.load(xml_path),
+        "openvino_int8": Detector.load(folder / "model_int8.xml"),
     }
 
 
+def run_network(detector: Detector, images: torch.Tensor):
+    """The runtime's network and post-processing graph, with the model's limits."""
+    return detector.runtime(images, detector.postprocessor.limits(len(detector.class_names)))
+
+
 def postprocessing_after_network(detector: Detector, images: torch.Tensor, sizes: list) -> float:
-    """Seconds of post-processing as `predict_tensors` runs it: right after the network, with the
-    caches and threads the network left."""
-    outputs = detector.run_network(images)
+    """Seconds of the host's part of post-processing as `predict_tensors` runs it (picking the kept
+    detections, scaling their boxes): right after the runtime, with the caches and threads it left."""
+    outputs = run_network(detector, images)
     start = time.perf_counter()
-    detector.postprocess(outputs, sizes)
+    detections(outputs, detector.image_size, sizes)
     return time.perf_counter() - start
 
 
@@ -79,20 +82,20 @@ def timing_functions(detectors: dict[str, Detector], images: torch.Tensor, sizes
     fns = {}
     for name, detector in detectors.items():
         fns |= {
-            (name, "network_b1_ms"): lambda d=detector: d.run_network(one),
+            (name, "network_b1_ms"): lambda d=detector: run_network(d, one),
             (name, "end_to_end_b1_ms"): lambda d=detector: d.predict_tensors(one, sizes[:1]),
             (name, "postprocess_b1_ms"): lambda d=detector: postprocessing_after_network(d, one, sizes[:1]),
             (name, "end_to_end_b8_ms"): lambda d=detector: d.predict_tensors(eight, sizes[:8]),
         }
-    reference = ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=91).eval()
+    reference = build_reference().eval()
     one_list, eight_list = list(one), list(eight)  # it takes [0, 1], as ours, and resizes itself
-    fns[(TORCHVISION, "end_to_end_b1_ms")] = lambda: reference(one_list)
-    fns[(TORCHVISION, "end_to_end_b8_ms")] = lambda: reference(eight_list)
+    fns[(NAME, "end_to_end_b1_ms")] = lambda: reference(one_list)
+    fns[(NAME, "end_to_end_b8_ms")] = lambda: reference(eight_list)
     return fns
 
 
 def run_deployment_benchmark(
-    checkpoint: str, data_config: str, threads: int | None = None, quick: bool = False
+    checkpoint: str, data_config: str, *, threads: int | None = None, quick: bool = False
 ) -> dict[str, dict[str, float]]:
     """Figures per runtime: "network_b1_ms", "end_to_end_b1_ms", "postprocess_b1_ms" (as it runs, right
     after the network), "throughput_b8_img_s" and "mAP" on `data_config`'s validation split
@@ -100,8 +103,7 @@ def run_deployment_benchmark(
     if threads:
         torch.set_num_threads(threads)
     model, config, class_names = load_checkpoint(checkpoint)
-    config.data = load_config(data_config).data
-    config.data.classes = class_names
+    config = dataclasses.replace(config, data=dataclasses.replace(load_config(data_config).data, classes=class_names))
     with tempfile.TemporaryDirectory() as folder, torch.inference_mode():
         detectors = build_detectors(checkpoint, model, config, class_names, Path(folder), 32 if quick else 300)
         val_set = build_dataset(config.data, "val", config.model.image_size)  # built-in data: made by calibration
@@ -109,7 +111,7 @@ def run_deployment_benchmark(
         timings = interleaved_median_ms(
             timing_functions(detectors, images, original_sizes(targets)), *((1, 3) if quick else (5, 40))
         )
-        results = {name: {} for name in [*detectors, TORCHVISION]}
+        results = {name: {} for name in [*detectors, NAME]}
         for (name, figure), milliseconds in timings.items():
             if figure == "end_to_end_b8_ms":
                 results[name]["throughput_b8_img_s"] = 8000 / milliseconds
@@ -122,7 +124,7 @@ def run_deployment_benchmark(
 
 def format_deployment_table(results: dict[str, dict[str, float]]) -> str:
     figures = ["network_b1_ms", "end_to_end_b1_ms", "postprocess_b1_ms", "throughput_b8_img_s", "mAP"]
-    reference = results[TORCHVISION]["end_to_end_b1_ms"]
+    reference = results[NAME]["end_to_end_b1_ms"]
     lines = [f"{'runtime':<42}" + "".join(f"{f:>20}" for f in figures) + f"{'e2e b1 / torchvision':>22}"]
     for name, row in results.items():
         cells = "".join(f"{row[f] * (100 if f == 'mAP' else 1):>20.2f}" if f in row else f"{'':>20}" for f in figures)

@@ -1,7 +1,7 @@
 """Speed and size of our SSDLite against torchvision's SSDLite320-MobileNetV3 on this CPU.
 
-python tools/benchmark.py [CONFIG] --out results.json [--threads N] [--quick]
-python tools/benchmark.py --deploy CHECKPOINT --data CONFIG --out deploy.json [--threads N]
+python benchmarks/benchmark.py [CONFIG] --out results.json [--threads N] [--quick]
+python benchmarks/benchmark.py --deploy CHECKPOINT --data CONFIG --out deploy.json [--threads N]
 
 CONFIG's model section is measured (default: the paper model, configs/coco_ssdlite.py),
 with random weights. --deploy measures a trained checkpoint instead, in every
@@ -15,10 +15,10 @@ import json
 import sys
 from pathlib import Path
 
+from speed import format_table, run_benchmark
 from ssdlite.checkpoint import CheckpointError
 from ssdlite.config import ConfigError, load_config
 from ssdlite.data.coco import DatasetError
-from ssdlite.inference.benchmark import format_table, run_benchmark
 
 
 def main() -> None:
@@ -37,7 +37,7 @@ def main() -> None:
         model_config = load_config(args.config).model
     except ConfigError as error:
         sys.exit(f"error: {error}")
-    results = run_benchmark(model_config, args.threads, args.quick)
+    results = run_benchmark(model_config, threads=args.threads, quick=args.quick)
     print(format_table(results))
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)
@@ -45,12 +45,12 @@ def main() -> None:
 
 
 def deploy(args) -> None:
-    from ssdlite.inference.deploy_benchmark import format_deployment_table, run_deployment_benchmark
+    from deployment import format_deployment_table, run_deployment_benchmark
 
     if not args.data:
         sys.exit("error: --deploy needs --data CONFIG (the validation and calibration images)")
     try:
-        results = run_deployment_benchmark(args.deploy, args.data, args.threads, args.quick)
+        results = run_deployment_benchmark(args.deploy, args.data, threads=args.threads, quick=args.quick)
     except (CheckpointError, ConfigError, DatasetError, FileNotFoundError) as error:
         sys.exit(f"error: {' '.join(str(error).split())}")
     print(format_deployment_table(results))

@@ -2,7 +2,7 @@
 line counts against ground truth), the tracker alone on near-perfect detections, the tracker's
 time per frame at 20 objects, and end-to-end frames per second beside the detector alone.
 
-python tools/benchmark_tracking.py --checkpoint PATH [--frames 300] [--threads 2] [--out DIR]
+python benchmarks/benchmark_tracking.py --checkpoint PATH [--frames 300] [--threads 2] [--out DIR]
 """
 
 import argparse
@@ -13,11 +13,11 @@ from pathlib import Path
 from ssdlite.checkpoint import CheckpointError
 from ssdlite.data.synthetic import write_clip
 from ssdlite.data.synthetic_scene import SCENES
-from ssdlite.tracking.benchmark import frames_per_second, tracker_alone_metrics, tracker_ms_per_frame
 from ssdlite.tracking.cli import load_detector
 from ssdlite.tracking.evaluate import CATEGORY_NAMES, evaluate_tracking
 from ssdlite.tracking.mot import read_ground_truth
 from ssdlite.video import read_video
+from tracking_measures import frames_per_second, tracker_alone_metrics, tracker_ms_per_frame
 
 SHOWN = ("MOTA", "IDF1", "HOTA", "IDSW", "CLR_Re", "CLR_Pr")
 
@@ -41,7 +41,9 @@ def main() -> None:
         detector = load_detector(args.checkpoint)
     except (CheckpointError, ValueError, FileNotFoundError) as error:
         sys.exit(f"error: {' '.join(str(error).split())}")
-    clip = write_clip(out / "clip.mp4", args.seed, tuple(args.size), args.scene, args.frames, args.fps)
+    clip = write_clip(
+        out / "clip.mp4", seed=args.seed, image_size=tuple(args.size), scene=args.scene, num_frames=args.frames, fps=args.fps
+    )
     results = {"clip": str(clip), "frames": args.frames, "count_line": line}
     for every in (1, 2):
         results[f"every_{every}"] = evaluate_tracking(detector, clip, clip.with_name("gt.txt"), every, line, score_threshold=0.1)

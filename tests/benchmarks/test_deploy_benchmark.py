@@ -1,13 +1,10 @@
-"""`tools/benchmark.py --deploy`: every runtime built from one checkpoint, timed and scored.
+"""`benchmarks/benchmark.py --deploy`: every runtime built from one checkpoint, timed and scored.
 
 Run as the tool, in its own process: NNCF and OpenVINO's quantisation leave threads and
 state behind that the rest of the suite should not inherit.
 """
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,16 +12,15 @@ from ssdlite.checkpoint import save_checkpoint
 from ssdlite.config import Config, ModelConfig
 from ssdlite.data.synthetic import make_synthetic_dataset
 from ssdlite.data.synthetic_drawing import CATEGORIES
-from ssdlite.inference.deploy_benchmark import TORCHVISION
 from ssdlite.model.build import build_model
+from torchvision_reference import NAME
 
-REPO = Path(__file__).resolve().parents[2]
 MODEL = ModelConfig(image_size=(96, 160), width_mult=0.5)
 RUNTIMES = {"pytorch_eager", "onnxruntime_fp32", "onnxruntime_int8", "openvino_fp32", "openvino_int8"}
 
 
 @pytest.mark.slow
-def test_every_runtime_is_timed_and_scored(tmp_path):
+def test_every_runtime_is_timed_and_scored(tmp_path, run_benchmark):
     data = make_synthetic_dataset(
         tmp_path / "data", num_train=32, num_val=4, seed=0, scene="close", image_size=(180, 320), clip_frames=1
     )
@@ -39,24 +35,15 @@ def test_every_runtime_is_timed_and_scored(tmp_path):
     save_checkpoint(tmp_path / "model.ckpt", build_model(MODEL, len(class_names) + 1).eval(), Config(model=MODEL), class_names)
 
     out = tmp_path / "deploy.json"
-    command = [
-        "tools/benchmark.py",
-        "--deploy",
-        str(tmp_path / "model.ckpt"),
-        "--data",
-        str(data_config),
-        "--quick",
-        "--out",
-        str(out),
-    ]
-    result = subprocess.run([sys.executable, *command], cwd=REPO, capture_output=True, text=True, timeout=600)
+    args = ["--deploy", str(tmp_path / "model.ckpt"), "--data", str(data_config), "--quick", "--out", str(out)]
+    result = run_benchmark("benchmark.py", *args)
     assert result.returncode == 0, result.stderr[-2000:]
     results = json.loads(out.read_text())
 
-    assert set(results) == RUNTIMES | {TORCHVISION}
+    assert set(results) == RUNTIMES | {NAME}
     for name in RUNTIMES:
         assert set(results[name]) == {"network_b1_ms", "end_to_end_b1_ms", "postprocess_b1_ms", "throughput_b8_img_s", "mAP"}
         assert results[name]["postprocess_b1_ms"] > 0 and 0 <= results[name]["mAP"] <= 1
-    assert set(results[TORCHVISION]) == {"end_to_end_b1_ms", "throughput_b8_img_s"}
+    assert set(results[NAME]) == {"end_to_end_b1_ms", "throughput_b8_img_s"}
     assert results["openvino_fp32"]["mAP"] == pytest.approx(results["pytorch_eager"]["mAP"], abs=1e-3)
     assert "openvino_int8" in result.stdout and "e2e b1 / torchvision" in result.stdout
