@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from ssdlite.checkpoint import CheckpointError
-from ssdlite.data.synthetic import SCENES, write_clip
+from ssdlite.data.synthetic import write_clip
+from ssdlite.data.synthetic_scene import SCENES
 from ssdlite.tracking.cli import load_detector
 from ssdlite.tracking.evaluate import CATEGORY_NAMES, evaluate_tracking
 from ssdlite.tracking.mot import read_ground_truth

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from ssdlite.config import Scene
-from ssdlite.data.synthetic import FOOTAGE_MIX, NEAR_M, check_scene, object_size, render_objects
 from ssdlite.data.synthetic_drawing import CATEGORIES, ROAD_BOTTOM, SceneObject, draw_background, random_colour
+from ssdlite.data.synthetic_scene import FOOTAGE_MIX, NEAR_M, check_scene, object_size, render_objects
 
 ROAD_WIDTH_M = 14.0  # the road's width, so that bottom-row pixels convert to metres
 # Scale (NEAR_M / distance) where road users appear far away: where the still scenes put
@@ -90,12 +90,7 @@ def moving_scene(
 def road_snapshot(
     rng: np.random.Generator, horizon: int, vanish_x: int, height: int, width: int, scene: Scene
 ) -> list[SceneObject]:
-    """The road users of a still image: the clip's road after a random time, far to near.
-
-    Args:
-        horizon, vanish_x: horizon row and vanishing point column from `draw_background`.
-        height, width: image size, pixels.
-    """
+    """The road users of a still "close" image (`synthetic.sample_objects`): the clip's road after a random time, far to near."""
     world = _road_users(rng, horizon, vanish_x, height, width, scene, SNAPSHOT_FPS)
     for _ in range(int(rng.uniform(1, 3) * WARM_UP_S * SNAPSHOT_FPS)):
         users = next(world)

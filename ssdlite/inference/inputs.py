@@ -125,7 +125,7 @@ def load_inputs(inputs, bgr: bool) -> Iterator[tuple[str, np.ndarray]]:
             if item.ndim != 3 or item.shape[2] != 3 or item.dtype != np.uint8:
                 raise ValueError(f"array[{index}] must be HxWx3 uint8, got shape {item.shape} {item.dtype}")
             item = np.ascontiguousarray(item)
-            yield f"array[{index}]", cv2.cvtColor(item, cv2.COLOR_BGR2RGB) if bgr else item  # 60x numpy's [..., ::-1]
+            yield f"array[{index}]", cv2.cvtColor(item, cv2.COLOR_BGR2RGB) if bgr else item  # not numpy's slower reversed copy
         elif isinstance(item, Image.Image):
             yield f"image[{index}]", np.asarray(item.convert("RGB"))
         elif isinstance(item, (str, Path)):
