@@ -1,7 +1,7 @@
 """Speed and size of our SSDLite against torchvision's SSDLite320-MobileNetV3 on this CPU.
 
-python benchmarks/benchmark.py [CONFIG] --out results.json [--threads N] [--quick]
-python benchmarks/benchmark.py --deploy CHECKPOINT --data CONFIG --out deploy.json [--threads N]
+python benchmarks/benchmark.py [CONFIG] [--set KEY=VALUE ...] --out results.json [--threads N] [--quick]
+python benchmarks/benchmark.py --deploy CHECKPOINT --data CONFIG [--set KEY=VALUE ...] --out deploy.json [--threads N]
 
 CONFIG's model section is measured (default: the paper model, configs/coco_ssdlite.py),
 with random weights. --deploy measures a trained checkpoint instead, in every
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from speed import format_table, run_benchmark
-from ssdlite.config import load_config
+from ssdlite.config import apply_overrides, load_config
 from ssdlite.errors import reports_errors
 
 
@@ -29,11 +29,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run, not numbers to quote")
     parser.add_argument("--deploy", metavar="CHECKPOINT", help="a trained checkpoint to measure in every runtime")
     parser.add_argument("--data", metavar="CONFIG", help="with --deploy: the config whose data scores and calibrates")
+    parser.add_argument(
+        "--set",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="overrides of CONFIG (or of --data's), e.g. model.width_mult=0.5",
+    )
     args = parser.parse_args(argv)
     if args.deploy:
         deploy(args)
         return
-    model_config = load_config(args.config).model
+    model_config = apply_overrides(load_config(args.config), args.set).model
     results = run_benchmark(model_config, threads=args.threads, quick=args.quick)
     print(format_table(results))
     with open(args.out, "w") as f:
@@ -46,7 +53,8 @@ def deploy(args) -> None:
 
     if not args.data:
         sys.exit("error: --deploy needs --data CONFIG (the validation and calibration images)")
-    results = run_deployment_benchmark(args.deploy, args.data, threads=args.threads, quick=args.quick)
+    data = apply_overrides(load_config(args.data), args.set).data
+    results = run_deployment_benchmark(args.deploy, data, threads=args.threads, quick=args.quick)
     print(format_deployment_table(results))
     with open(args.out, "w") as f:
         json.dump(results, f, indent=2)

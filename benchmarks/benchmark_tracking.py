@@ -9,7 +9,8 @@ import argparse
 import json
 from pathlib import Path
 
-from ssdlite.data.synthetic import SCENES, write_clip
+from ssdlite.data.synthetic import write_clip
+from ssdlite.data.synthetic_scene import SCENES
 from ssdlite.errors import reports_errors
 from ssdlite.tracking.cli import load_detector
 from ssdlite.tracking.evaluate import CATEGORY_NAMES, evaluate_tracking

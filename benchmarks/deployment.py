@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from ssdlite.checkpoint import load_checkpoint
-from ssdlite.config import load_config
+from ssdlite.config import DataConfig
 from ssdlite.data.batch import collate, original_sizes
 from ssdlite.data.build import build_dataset
 from ssdlite.evaluation import evaluate_predict
@@ -95,15 +95,15 @@ def timing_functions(detectors: dict[str, Detector], images: torch.Tensor, sizes
 
 
 def run_deployment_benchmark(
-    checkpoint: str, data_config: str, *, threads: int | None = None, quick: bool = False
+    checkpoint: str, data: DataConfig, *, threads: int | None = None, quick: bool = False
 ) -> dict[str, dict[str, float]]:
     """Figures per runtime: "network_b1_ms", "end_to_end_b1_ms", "postprocess_b1_ms" (as it runs, right
-    after the network), "throughput_b8_img_s" and "mAP" on `data_config`'s validation split
-    (torchvision: speed only)."""
+    after the network), "throughput_b8_img_s" and "mAP" on `data`'s validation split, whose training
+    split calibrates INT8 (torchvision: speed only)."""
     if threads:
         torch.set_num_threads(threads)
     model, config, class_names = load_checkpoint(checkpoint)
-    config = dataclasses.replace(config, data=dataclasses.replace(load_config(data_config).data, classes=class_names))
+    config = dataclasses.replace(config, data=dataclasses.replace(data, classes=class_names))
     with tempfile.TemporaryDirectory() as folder, torch.inference_mode():
         detectors = build_detectors(checkpoint, model, config, class_names, Path(folder), 32 if quick else 300)
         val_set = build_dataset(config.data, "val", config.model.image_size)  # built-in data: made by calibration

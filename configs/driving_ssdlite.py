@@ -16,7 +16,7 @@ config.data.keep_empty_images = True
 # a warmup the schedule cuts to 5 % of a short run, and a cosine over whichever
 # limit ends the run (a GPU run's epochs, a CPU run's train.max_time). Batch 8:
 # on a CPU it trains as many images per second as 16 in twice the steps, and a
-# run of minutes needs the steps (3 minutes from scratch: mAP 7.6 against 0.0).
+# run of minutes needs the steps (docs/benchmarks.md: what each setting here scored).
 config.data.batch_size = 8
 config.train.optimizer = "adamw"
 config.train.lr = 3e-3
@@ -25,6 +25,5 @@ config.train.lr_scaling = "sqrt"
 config.train.weight_decay = 1e-4
 config.train.warmup_steps = 300
 # An anchor is a positive from IoU 0.4 with a road user, not the paper's 0.5: far road users are
-# small, and at 0.5 most match only the anchor forced onto them. 3 minutes on footage from
-# scratch (CPU recipe): mAP 16.1 against 10.2 at 0.5 (0.35: 16.3).
+# small, and at 0.5 most match only the anchor forced onto them.
 config.model.matching = dataclasses.replace(config.model.matching, iou_threshold=0.4)

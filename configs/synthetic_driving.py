@@ -16,7 +16,7 @@ config = Config(
         val_annotations=f"{ROOT}/annotations/val.json",
         classes=("person", "bicycle", "car", "motorcycle", "bus", "truck"),
         synthetic=True,
-        # Twice the images at half the epochs of 600 x 30: val mAP 0.60 against 0.52 in the same 2,250 steps.
+        # More scenes, each seen fewer times, for the same steps: they generalise better (docs/benchmarks.md).
         synthetic_train_images=1200,
         synthetic_val_images=100,
         # The demo's look: medium and large road users, moments of the road its clip shows, so
@@ -33,7 +33,7 @@ config = Config(
         weight_decay=1e-4,
         warmup_steps=50,
         # 13 (1,950 steps): `make demo` on a fresh clone, environment and data included, stays under
-        # ten minutes on 2 cores (15 epochs took 10 min 14 s there).
+        # ten minutes on 2 cores.
         max_epochs=13,
         ema=False,  # a short run: an average would lag the weights
         eval_every_n_epochs=5,

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from urllib.parse import urlparse
 
 import cv2
 import numpy as np
@@ -31,7 +32,7 @@ EXAMPLES = 5  # frame numbers quoted
 
 
 class VideoError(SsdliteError, ValueError):
-    """A video that cannot be read; the message names the file."""
+    """A video, webcam or stream that cannot be read; the message names it."""
 
 
 @dataclass
@@ -74,7 +75,7 @@ class FrameTally:
 class Video:
     """An opened video: its frames (BGR uint8 HxWx3, read as they are iterated) and what it says about itself."""
 
-    path: Path
+    path: Path  # the file; for a stream, a name for its outputs (see `open_stream`)
     frames: Iterator[np.ndarray]  # logs one line at the end when frames were missing (see `tally`)
     fps: float
     fps_known: bool  # False: the file gives no frame rate and `fps` is ASSUMED_FPS
@@ -95,15 +96,37 @@ def read_video(path: str | Path) -> Video:
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise VideoError(f"cannot read video {path}: not a video file OpenCV can decode")
+    return _opened(capture, path, f"cannot read video {path}: it has no frames")
+
+
+def open_stream(stream: int | str) -> Video:
+    """Open a webcam (its index, 0 the first) or a stream URL (rtsp://, http://: OpenCV's FFmpeg reads
+    them) and read its first frame. Its frames go on until the stream ends or fails for MAX_FAILED_READS
+    reads in a row; `path` names it for output files: "webcam0", or the URL's last part.
+
+    Raises:
+        VideoError: it cannot be opened or gives no frame.
+    """
+    what = f"webcam {stream}" if isinstance(stream, int) else f"stream {stream}"
+    capture = cv2.VideoCapture(stream)
+    if not capture.isOpened():
+        raise VideoError(f"cannot open {what}: no such device, or a URL OpenCV's FFmpeg cannot open")
+    name = f"webcam{stream}" if isinstance(stream, int) else Path(urlparse(stream).path).stem or "stream"
+    return _opened(capture, Path(name), f"cannot read {what}: it gave no frame")
+
+
+def _opened(capture: cv2.VideoCapture, path: Path, no_frames: str) -> Video:
     ok, first = capture.read()
     if not ok:
         capture.release()
-        raise VideoError(f"cannot read video {path}: it has no frames")
+        raise VideoError(no_frames)
     fps = capture.get(cv2.CAP_PROP_FPS)
     fps_known = bool(np.isfinite(fps) and fps > 0)
     if not fps_known:
         log.warning("%s does not give its frame rate: assuming %g fps", path, ASSUMED_FPS)
     num_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    if num_frames is not None and num_frames < 0:  # live streams may say -1
+        num_frames = None
     tally = FrameTally(num_frames)
     frames = _frames(capture, first, tally, path)
     return Video(path, frames, fps if fps_known else ASSUMED_FPS, fps_known, first.shape[:2], num_frames, tally)
@@ -113,18 +136,20 @@ def _frames(capture: cv2.VideoCapture, first: np.ndarray, tally: FrameTally, pat
     """The frames, counted in `tally`; past a frame that fails to decode while more are expected."""
     number, failed = 0, []  # failed: the frames since the latest one read
     frame = first
-    while True:
-        if frame is not None:
-            tally.unreadable += failed
-            tally.read, tally.last, failed = tally.read + 1, number, []
-            yield frame
-        else:
-            failed.append(number)
-            if len(failed) == MAX_FAILED_READS or (tally.expected is not None and number + 1 >= tally.expected):
-                break
-        ok, frame = capture.read()
-        frame, number = frame if ok else None, number + 1
-    capture.release()
+    try:
+        while True:
+            if frame is not None:
+                tally.unreadable += failed
+                tally.read, tally.last, failed = tally.read + 1, number, []
+                yield frame
+            else:
+                failed.append(number)
+                if len(failed) == MAX_FAILED_READS or (tally.expected is not None and number + 1 >= tally.expected):
+                    break
+            ok, frame = capture.read()
+            frame, number = frame if ok else None, number + 1
+    finally:  # also when the reader stops early (a stream's Ctrl-C, --max)
+        capture.release()
     if tally.expected is not None and failed[0] < tally.expected:
         tally.stopped_at = failed[0]
     problem = tally.problem(path)

@@ -1,15 +1,13 @@
 """tools/convert/tf_ssdlite_to_ckpt.py: a checkpoint from the TF graph, and one-line errors for bad graphs and labels."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tool_process import error_line, run_tool
 
 from ssdlite.checkpoint import load_checkpoint
 from ssdlite.convert.labels import LabelMapError, read_class_names
 
-REPO = Path(__file__).resolve().parents[1]
 TOOL = "tools/convert/tf_ssdlite_to_ckpt.py"
 COCO_LABEL_MAP = """item {
   name: "/m/01g317"
@@ -19,10 +17,6 @@ COCO_LABEL_MAP = """item {
 item { name: "/m/0199g" id: 2 display_name: 'bicycle' }
 item { id: 4 name: "motorcycle" }
 """
-
-
-def run_tool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, TOOL, *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=300)
 
 
 def test_label_map_names_with_gaps(tmp_path):
@@ -46,7 +40,7 @@ def test_names_file_and_list(tmp_path):
 def test_converts_the_graph(tf_ssdlite_graph, tmp_path):
     label_map = tmp_path / "person.pbtxt"
     label_map.write_text('item { id: 1 name: "person" }\n')
-    result = run_tool(tf_ssdlite_graph, "--labels", label_map, "--out", tmp_path / "person.ckpt")
+    result = run_tool(TOOL, tf_ssdlite_graph, "--labels", label_map, "--out", tmp_path / "person.ckpt")
     assert result.returncode == 0, result.stderr
     model, config, class_names = load_checkpoint(tmp_path / "person.ckpt")
     assert class_names == ("person",) and config.model.conv_padding == "tf_same" and config.model.loss.cls_loss == "focal"
@@ -92,8 +86,6 @@ def bad_graphs(tf_ssdlite_graph, tmp_path_factory) -> dict[str, Path]:
 def test_bad_input_is_one_line(bad_graphs, tf_ssdlite_graph, tmp_path, graph, labels, message):
     path = tf_ssdlite_graph if graph == "graph" else bad_graphs[graph]
     out = tmp_path / "model.ckpt"
-    result = run_tool(path, "--labels", labels, "--out", out)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and message in result.stderr
-    assert graph == "graph" or str(path) in result.stderr
+    result = run_tool(TOOL, path, "--labels", labels, "--out", out, timeout=300)
+    error_line(result, *([] if graph == "graph" else [path]), message)
     assert not out.exists() and not list(tmp_path.glob(".model.ckpt*"))

@@ -92,7 +92,7 @@ def test_infer_video_writes_h264_with_the_input_frames_size_and_rate(tmp_path):
     for frame in frames(9, 160, 96):
         writer.write(frame)
     writer.release()
-    summary = infer_video(NoDetections(), source, tmp_path / "out")
+    summary = infer_video(NoDetections(), read_video(source), tmp_path / "out")
     codec, decoded, rate = decode(summary["output"])
     assert codec == "h264" and len(decoded) == 9 and decoded[0].shape == (96, 160, 3) and rate == 7
     assert summary | {"output": None} == {

@@ -19,6 +19,8 @@ COMMANDS = {
     "convert": ("ssdlite.commands.convert", "other datasets' labels to COCO JSON, other frameworks' detectors to checkpoints"),
     "browse": ("ssdlite.commands.browse", "augmented samples, box statistics and damaged images of a dataset"),
     "make-synthetic": ("ssdlite.commands.make_synthetic", "generate the built-in driving dataset and clip"),
+    "frames": ("ssdlite.commands.frames", "frames of your videos to label: train/val images and COCO files without boxes"),
+    "import-labels": ("ssdlite.commands.import_labels", "labels from an annotation tool (YOLO, VOC, CVAT, COCO) into COCO JSON"),
     "prelabel": ("ssdlite.commands.prelabel", "pre-label frames or videos with a detector and the tracker, for CVAT"),
 }
 

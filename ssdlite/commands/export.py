@@ -1,8 +1,8 @@
 """Export a checkpoint to ONNX or OpenVINO IR, check it against PyTorch, and optionally quantise it to INT8.
 
 ssdlite export --checkpoint PATH [--format onnx|openvino] [--nms] [--dynamic-batch] [--out FILE]
-ssdlite export --checkpoint PATH [--format onnx|openvino] --int8 --calibration CONFIG [--calibration-images 300]
-ssdlite export --checkpoint PATH [--format onnx|openvino] --bf16 --calibration CONFIG
+ssdlite export --checkpoint PATH [--format onnx|openvino] --int8 --calibration CONFIG [--calibration-images N] [--set ...]
+ssdlite export --checkpoint PATH [--format onnx|openvino] --bf16 --calibration CONFIG [--set KEY=VALUE ...]
 
 --format openvino writes FILE.xml + FILE.bin (and the FILE.onnx it converts),
 with a dynamic batch axis. --int8 quantises after calibrating on CONFIG's
@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from ssdlite.checkpoint import load_checkpoint
-from ssdlite.config import load_config
+from ssdlite.config import DataConfig, apply_overrides, load_config
 from ssdlite.data.build import build_dataset, make_builtin_data
 from ssdlite.errors import reports_errors
 from ssdlite.evaluation import evaluate_predict
@@ -55,9 +55,9 @@ def export(args, model, config, class_names) -> Path:
     return export_openvino(onnx_path, out)
 
 
-def val_split(args, config, class_names):
-    """The validation split of the calibration config, labelled as the model was trained."""
-    config.data = load_config(args.calibration).data
+def val_split(config, class_names, calibration: DataConfig):
+    """The validation split of the calibration data, labelled as the model was trained."""
+    config.data = calibration
     config.data.classes = class_names  # labels must mean what they meant in training
     make_builtin_data(config.data)
     return build_dataset(config.data, "val", config.model.image_size)
@@ -76,11 +76,11 @@ def ap_loss(name: str, fp32: Detector, other: Detector, val_set, annotations: st
     return ap["fp32"] - ap[name]
 
 
-def int8(args, config, class_names, fp32_path: Path) -> None:
-    """Quantise `fp32_path`, print both mAPs on the calibration config's validation split, keep or refuse."""
+def int8(args, config, class_names, fp32_path: Path, calibration: DataConfig) -> None:
+    """Quantise `fp32_path`, print both mAPs on the calibration data's validation split, keep or refuse."""
     from ssdlite.inference.quantize import calibration_images, quantize_onnx, quantize_openvino
 
-    val_set = val_split(args, config, class_names)
+    val_set = val_split(config, class_names, calibration)
     images = calibration_images(config, args.calibration_images)
     out = fp32_path.with_name(f"{fp32_path.stem}_int8{fp32_path.suffix}")
     quantize = quantize_openvino if args.format == "openvino" else quantize_onnx
@@ -103,9 +103,9 @@ def int8(args, config, class_names, fp32_path: Path) -> None:
     print(f"wrote {out}")
 
 
-def bf16(args, config, class_names, path: Path) -> None:
-    """Score `path` run at bf16 against fp32 on the calibration config's validation split; fail on a loss."""
-    val_set = val_split(args, config, class_names)
+def bf16(config, class_names, path: Path, calibration: DataConfig) -> None:
+    """Score `path` run at bf16 against fp32 on the calibration data's validation split; fail on a loss."""
+    val_set = val_split(config, class_names, calibration)
     fp32, reduced = (Detector.load(path, backend="openvino", precision=precision) for precision in ("fp32", "bf16"))
     if ap_loss("bf16", fp32, reduced, val_set, config.data.val_annotations) > MAX_AP_LOSS:
         sys.exit(f"bf16 loses more than {100 * MAX_AP_LOSS:.1f} AP point: run {path} at fp32")
@@ -124,15 +124,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calibration", metavar="CONFIG", help="config whose data calibrates and scores INT8")
     parser.add_argument("--calibration-images", type=int, default=300, help="training images to calibrate on")
     parser.add_argument("--bf16", action="store_true", help="score the file at bf16 against fp32 on --calibration")
+    parser.add_argument(
+        "--set", nargs="*", default=[], metavar="KEY=VALUE", help="overrides of the --calibration config, e.g. data.batch_size=4"
+    )
     parser.add_argument("--accept-int8-loss", action="store_true", help="keep INT8 even if it loses > 1 AP point")
     args = parser.parse_args(argv)
     if (args.int8 or args.bf16) and not args.calibration:
         parser.error("--int8 and --bf16 need --calibration CONFIG (real images of your data; never random tensors)")
-    if args.nms and args.format == "openvino":
-        parser.error("--nms is for ONNX only: the OpenVINO IR holds the raw outputs; OpenVINO appends the post-processing")
     if args.int8 and args.nms:
         parser.error("--int8 quantises the raw-output graph; drop --nms")
+    if args.nms and args.format == "openvino":
+        parser.error("--nms is for ONNX only: the OpenVINO IR holds the raw outputs; OpenVINO appends the post-processing")
+    if args.set and not args.calibration:
+        parser.error("--set changes the --calibration config; give --calibration CONFIG")
     args.dynamic_batch = args.dynamic_batch or args.int8 or args.format == "openvino"  # INT8 is scored at batch 8
+    calibration = apply_overrides(load_config(args.calibration), args.set).data if args.calibration else None  # before exporting
     model, config, class_names = load_checkpoint(args.checkpoint)
     out = export(args, model, config, class_names)
     try:
@@ -141,6 +147,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"export check FAILED: {error}")
     print(f"wrote {out} (checked against PyTorch)")
     if args.int8:
-        int8(args, config, class_names, out)
+        int8(args, config, class_names, out, calibration)
     if args.bf16:
-        bf16(args, config, class_names, out)
+        bf16(config, class_names, out, calibration)

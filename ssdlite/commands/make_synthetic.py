@@ -7,7 +7,8 @@ The tracking benchmark's clip alone:
 import argparse
 
 from ssdlite.config import DataConfig
-from ssdlite.data.synthetic import SCENES, images_per_second, make_synthetic_dataset
+from ssdlite.data.synthetic import images_per_second, make_synthetic_dataset
+from ssdlite.data.synthetic_scene import SCENES
 from ssdlite.errors import reports_errors
 
 

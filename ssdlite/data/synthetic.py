@@ -20,42 +20,18 @@ Two scenes:
 
 import json
 import time
-import typing
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from ssdlite.config import Scene
-from ssdlite.data.synthetic_drawing import (
-    CATEGORIES,
-    ROAD_BOTTOM,
-    SHAPES,
-    SceneObject,
-    draw_background,
-    draw_object,
-    random_colour,
-)
+from ssdlite.data.synthetic_drawing import CATEGORIES, ROAD_BOTTOM, SceneObject, draw_background, random_colour
+from ssdlite.data.synthetic_scene import FAR_M, FOOTAGE_MIX, NEAR_M, check_scene, render_objects
+from ssdlite.data.synthetic_video import moving_scene, road_snapshot, write_mot
 from ssdlite.video import open_video_writer
 
-SCENES = typing.get_args(Scene)
-MIN_SIDE = {"footage": 2, "close": 12}  # px: no object drawn smaller than this
-# px: visible boxes with a shorter side are not annotated. People are drawn about a
-# quarter as wide as tall, so 5 px keeps those from about 19 px tall.
-MIN_BOX_SIDE = {"footage": 5, "close": 4}
-MIN_VISIBLE = 0.25  # objects more occluded than this are drawn but not annotated
-# "footage": the road distance seen on the bottom row and the farthest road user, metres.
-NEAR_M, FAR_M = 5.0, 50.0
-FOOTAGE_MIX = {1: 0.3, 2: 0.1, 3: 0.3, 4: 0.1, 6: 0.08, 8: 0.12}  # category id: share of road users
 AT_SIDE = {1: 0.8, 2: 0.3, 3: 0.3, 4: 0.2, 6: 0.1, 8: 0.2}  # share on the pavement (people) or parked (vehicles)
-
-
-def object_size(obj: SceneObject, horizon: int, height: int, scene: Scene) -> tuple[int, int]:
-    """(height, width) in pixels: linear in the distance below the horizon (so 1 / distance on the road)."""
-    relative_height, aspect = SHAPES[obj.category_id]
-    depth = (obj.ground_y - horizon) / (height - horizon)
-    h = max(MIN_SIDE[scene], int(relative_height * height * depth))
-    return h, max(MIN_SIDE[scene], int(h * aspect))
 
 
 def sample_objects(
@@ -68,18 +44,10 @@ def sample_objects(
         height, width: image size, pixels.
         scene: "footage" (3-14 road users, mostly far) or "close" (a moment of the clip's road, mostly near).
     """
-    from ssdlite.data.synthetic_video import road_snapshot  # built from this module's parts
-
     check_scene(scene)
     if scene == "footage":
         return _footage_objects(rng, horizon, vanish_x, height, width)
     return road_snapshot(rng, horizon, vanish_x, height, width, scene)
-
-
-def check_scene(scene: str) -> None:
-    """Raise ValueError unless `scene` is one of SCENES."""
-    if scene not in SCENES:
-        raise ValueError(f"unknown synthetic scene {scene!r}; expected one of {', '.join(SCENES)}")
 
 
 def _footage_objects(rng: np.random.Generator, horizon: int, vanish_x: int, height: int, width: int) -> list[SceneObject]:
@@ -122,43 +90,6 @@ def render_scene(
     """
     image, visible = render_objects(background, horizon, objects, scene)
     return image, [(objects[index].category_id, box) for index, box, _ in visible]
-
-
-def render_objects(
-    background: np.ndarray, horizon: int, objects: list[SceneObject], scene: Scene
-) -> tuple[np.ndarray, list[tuple[int, list[float], float]]]:
-    """Draw objects in list order (far to near). Returns (BGR image, [(index in `objects`, [x, y, w, h], visible
-    fraction)]) of the objects that are annotated: at least MIN_VISIBLE of them shows, in a box of at least
-    MIN_BOX_SIDE. Boxes are COCO xywh in pixels, tight around what each object still shows.
-    """
-    image = background.copy()
-    height, width = image.shape[:2]
-    owner = np.zeros((height, width), np.int32)  # which object each pixel shows (0: background)
-    placed = []
-    for index, obj in enumerate(objects, start=1):
-        h, w = object_size(obj, horizon, height, scene)
-        patch, mask = draw_object(obj, h, w)
-        x0, y0 = int(obj.x - w / 2), int(obj.ground_y - h)
-        # clip the patch to the image
-        px0, py0, px1, py1 = max(0, -x0), max(0, -y0), min(w, width - x0), min(h, height - y0)
-        if px1 <= px0 or py1 <= py0:
-            continue
-        region = (slice(y0 + py0, y0 + py1), slice(x0 + px0, x0 + px1))
-        visible_mask = mask[py0:py1, px0:px1] > 0
-        image[region][visible_mask] = patch[py0:py1, px0:px1][visible_mask]
-        owner[region][visible_mask] = index
-        placed.append((index, int(visible_mask.sum()), region))
-    visible = np.bincount(owner.ravel(), minlength=len(objects) + 1)
-    annotated = []
-    for index, area, region in placed:
-        if area == 0 or visible[index] / area < MIN_VISIBLE:
-            continue
-        ys, xs = np.nonzero(owner[region] == index)  # the box: tight around what is still visible
-        x_min, y_min = int(xs.min()) + region[1].start, int(ys.min()) + region[0].start
-        box_w, box_h = int(xs.max()) + region[1].start - x_min + 1, int(ys.max()) + region[0].start - y_min + 1
-        if min(box_w, box_h) >= MIN_BOX_SIDE[scene]:
-            annotated.append((index - 1, [float(x_min), float(y_min), float(box_w), float(box_h)], float(visible[index] / area)))
-    return image, annotated
 
 
 def photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -218,8 +149,6 @@ def write_clip(path: Path, *, seed: int, image_size: tuple[int, int], scene: Sce
     """An MP4 of a moving road scene (H.264 where there is an encoder, see `ssdlite.video`) and its
     MOT ground truth gt.txt beside it (`ssdlite.data.synthetic_video`: road users that keep their
     identity, move in perspective, hide one another and leave the view)."""
-    from ssdlite.data.synthetic_video import moving_scene, write_mot  # built from this module's parts
-
     height, width = image_size
     ground_truth = []
     writer = open_video_writer(path, fps, (width, height))

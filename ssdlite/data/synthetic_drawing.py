@@ -1,7 +1,8 @@
 """What the built-in driving scenes are drawn with (OpenCV, BGR): sky, buildings and a
 road with lanes, and the six driving classes in side view (COCO ids and names).
 
-Where each road user stands and how large it is: `ssdlite.data.synthetic`.
+How large a road user is where it stands: `ssdlite.data.synthetic_scene`; where each stands:
+`ssdlite.data.synthetic` (still scenes) and `ssdlite.data.synthetic_video` (the clip).
 """
 
 from dataclasses import dataclass

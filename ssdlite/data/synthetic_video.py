@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from ssdlite.config import Scene
-from ssdlite.data.synthetic import FOOTAGE_MIX, NEAR_M, check_scene, object_size, render_objects
 from ssdlite.data.synthetic_drawing import CATEGORIES, ROAD_BOTTOM, SceneObject, draw_background, random_colour
+from ssdlite.data.synthetic_scene import FOOTAGE_MIX, NEAR_M, check_scene, object_size, render_objects
 
 ROAD_WIDTH_M = 14.0  # the road's width, so that bottom-row pixels convert to metres
 # Scale (NEAR_M / distance) where road users appear far away: where the still scenes put
@@ -53,9 +53,19 @@ class RoadUser:
 
 
 def moving_scene(
-    seed: int, *, image_size: tuple[int, int], scene: Scene, num_frames: int, fps: float
+    seed: int,
+    *,
+    image_size: tuple[int, int],
+    scene: Scene,
+    num_frames: int,
+    fps: float,
+    stop: tuple[float, float] | None = None,
 ) -> Iterator[tuple[np.ndarray, list[tuple[int, int, list[float], float]]]]:
     """The frames of the built-in clip, each with its ground truth.
+
+    Args:
+        stop: (start, duration) in seconds during which the road stands still, as a dash-cam
+            sees it at a red light: the same picture frame after frame.
 
     Yields:
         (BGR image (H, W, 3) uint8, [(track_id, category_id, [x, y, w, h], visibility)]) per frame:
@@ -68,9 +78,11 @@ def moving_scene(
     background, horizon, vanish_x = draw_background(rng, height, width)
     world = _road_users(rng, horizon, vanish_x, height, width, scene, fps)
     for _ in range(int(WARM_UP_S * fps)):
-        next(world)
-    for _ in range(num_frames):
-        placed = _placed_far_to_near(next(world), horizon, vanish_x, height)
+        users = next(world)
+    for index in range(num_frames):
+        if stop is None or not stop[0] <= index / fps < stop[0] + stop[1]:
+            users = next(world)
+        placed = _placed_far_to_near(users, horizon, vanish_x, height)
         image, visible = render_objects(background, horizon, [obj for obj, _ in placed], scene)
         yield image, [(placed[index][1], placed[index][0].category_id, box, share) for index, box, share in visible]
 
@@ -78,12 +90,7 @@ def moving_scene(
 def road_snapshot(
     rng: np.random.Generator, horizon: int, vanish_x: int, height: int, width: int, scene: Scene
 ) -> list[SceneObject]:
-    """The road users of a still image: the clip's road after a random time, far to near.
-
-    Args:
-        horizon, vanish_x: horizon row and vanishing point column from `draw_background`.
-        height, width: image size, pixels.
-    """
+    """The road users of a still "close" image (`synthetic.sample_objects`): the clip's road after a random time, far to near."""
     world = _road_users(rng, horizon, vanish_x, height, width, scene, SNAPSHOT_FPS)
     for _ in range(int(rng.uniform(1, 3) * WARM_UP_S * SNAPSHOT_FPS)):
         users = next(world)

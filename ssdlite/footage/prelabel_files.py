@@ -6,7 +6,6 @@ frames (`tools/frames.py`) is one sequence in name order; its images stay where 
 COCO file names them relative to the folder.
 """
 
-import glob
 import json
 import os
 from collections.abc import Iterator
@@ -19,8 +18,7 @@ from ssdlite.assets import write_atomically
 from ssdlite.errors import InputError
 from ssdlite.evaluation import coco_results
 from ssdlite.footage.prelabel import MIN_SCORE, MIN_TRACK_FRAMES, NO_TRACK, FrameLabels, Prelabels, prelabel
-from ssdlite.inference.annotate import is_video
-from ssdlite.inference.inputs import expand_source, load_inputs
+from ssdlite.inference.inputs import load_inputs, resolve_source
 from ssdlite.inference.predictor import Detector
 from ssdlite.video import ASSUMED_FPS, Video, read_video
 
@@ -72,19 +70,11 @@ def prelabel_footage(
 
 
 def find_footage(source: str | Path) -> tuple[list[Path], list[Path]]:
-    """(videos, frames) at `source`, one of them empty: a video, or the videos of a folder or glob,
-    else its images."""
-    path = Path(source)
-    if path.is_file() and is_video(path):
-        return [path], []
-    candidates = sorted(path.iterdir()) if path.is_dir() else sorted(Path(p) for p in glob.glob(str(source)))
-    videos = [candidate for candidate in candidates if is_video(candidate)]
-    if videos:
-        return videos, []
-    frames, _ = expand_source(source)
-    if not frames:
-        raise InputError(f"{source}: no videos or images in it")
-    return [], frames
+    """(videos, frames) at `source`, one of them empty (`resolve_source`: a video, image, folder or glob)."""
+    resolved = resolve_source(source)
+    if resolved.stream is not None:
+        raise InputError(f"{source}: pre-labelling takes video files or images, not a webcam or stream")
+    return list(resolved.videos), list(resolved.images)
 
 
 def coco_prelabels(images: list[dict], frames: list[FrameLabels], class_names: tuple[str, ...]) -> dict:

@@ -10,23 +10,17 @@ from tqdm import tqdm
 
 from ssdlite.data.image_file import UnreadableImageError, read_image
 from ssdlite.inference.draw import colour_of, draw_boxes
-from ssdlite.inference.inputs import expand_source
+from ssdlite.inference.inputs import resolve_images
 from ssdlite.inference.predictor import Detections, Detector
-from ssdlite.video import open_video_writer, read_video
+from ssdlite.video import Video, open_video_writer
 
 log = logging.getLogger(__name__)
-
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
 
 
 def annotate(image_bgr: np.ndarray, detections: Detections) -> np.ndarray:
     """Draw detections (boxes, class names, scores) on a BGR image, in place."""
     captions = [f"{name} {score:.2f}" for name, score in zip(detections.class_names, detections.scores)]
     return draw_boxes(image_bgr, detections.boxes, captions, [colour_of(int(label)) for label in detections.labels])
-
-
-def is_video(source: str | Path) -> bool:
-    return Path(source).suffix.lower() in VIDEO_SUFFIXES
 
 
 def infer_images(detector: Detector, source: str | Path, out_dir: Path, **predict_args) -> int:
@@ -36,7 +30,7 @@ def infer_images(detector: Detector, source: str | Path, out_dir: Path, **predic
     Returns:
         The number of images written.
     """
-    paths, _ = expand_source(source)
+    paths = resolve_images(source).images
     out_dir.mkdir(parents=True, exist_ok=True)
     written = 0
     with open(out_dir / "detections.jsonl", "w") as records, tqdm(paths, unit="img") as progress:
@@ -54,36 +48,37 @@ def infer_images(detector: Detector, source: str | Path, out_dir: Path, **predic
     return written
 
 
-def infer_video(detector: Detector, source: str | Path, out_dir: Path, every: int = 1, **predict_args) -> dict:
-    """An annotated copy of a video (same frame rate, size and frames), `detections.jsonl` with one
-    record per processed frame, and `summary.json` (the returned summary).
+def infer_video(detector: Detector, video: Video, out_dir: Path, every: int = 1, **predict_args) -> dict:
+    """An annotated copy of a video or stream (same frame rate, size and frames), `detections.jsonl` with
+    one record per processed frame, and `summary.json` (the returned summary). Ctrl-C ends it there,
+    with every output complete: how a webcam or stream is stopped.
 
     Args:
+        video: from `ssdlite.video.read_video` or `open_stream`.
         every: detect on every Nth frame; frames in between show the latest detections.
 
     Returns:
         {"source", "output" (the annotated video), "fps", "every", and `FrameTally.summary`'s
         "frames_read", "frames_expected", "stopped_at_frame", "unreadable_frames"}: a file cut short
         or damaged is read as far as it decodes, and said so in one line (see `ssdlite.video`).
-
-    Raises:
-        ValueError: the video cannot be opened or has no frames (see `ssdlite.video.read_video`).
     """
-    video = read_video(source)
     height, width = video.image_size
     out_dir.mkdir(parents=True, exist_ok=True)
-    out_path = out_dir / f"{Path(source).stem}.mp4"
+    out_path = out_dir / f"{video.path.stem}.mp4"
     writer = open_video_writer(out_path, video.fps, (width, height))
     detections = None
     with open(out_dir / "detections.jsonl", "w") as records, tqdm(total=video.num_frames, unit="frame") as progress:
-        for index, frame in enumerate(video.frames):
-            if index % every == 0:
-                (detections,) = detector.predict(frame, bgr=True, **predict_args)
-                record = detections.to_dict() | {"source": str(source), "frame": video.tally.last}
-                records.write(json.dumps(record) + "\n")
-            writer.write(annotate(frame, detections))
-            progress.update()
+        try:
+            for index, frame in enumerate(video.frames):
+                if index % every == 0:
+                    (detections,) = detector.predict(frame, bgr=True, **predict_args)
+                    record = detections.to_dict() | {"source": str(video.path), "frame": video.tally.last}
+                    records.write(json.dumps(record) + "\n")
+                writer.write(annotate(frame, detections))
+                progress.update()
+        except KeyboardInterrupt:
+            log.warning("stopped by Ctrl-C after %d frames of %s", video.tally.read, video.path)
     writer.release()
-    summary = {"source": str(source), "output": str(out_path), "fps": video.fps, "every": every} | video.tally.summary()
+    summary = {"source": str(video.path), "output": str(out_path), "fps": video.fps, "every": every} | video.tally.summary()
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary

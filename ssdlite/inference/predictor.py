@@ -85,8 +85,7 @@ class Detector:
         it, to the bit (the network applies the model's mean and std itself).
 
         In numpy, not torch: a torch op of this size wakes torch's thread pool, whose threads then
-        spin beside an exported network's runtime (`tools/infer.py`, demo model in OpenVINO: 64-68
-        frames/s with torch here, 78-86 with numpy).
+        spin beside an exported network's runtime (docs/benchmarks.md).
         """
         height, width = self.image_size
         resized = np.stack([cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR) for image in images])
@@ -173,8 +172,7 @@ class Detector:
 def leave_the_cores_to_the_runtime(detector: Detector) -> None:
     """For a process that runs `detector` frame after frame (`tools/infer.py`, `tools/track.py`): with an
     exported network torch only pre- and post-processes, so it runs on one thread; its idle pool threads
-    would otherwise spin beside the runtime's (`tools/infer.py`, demo model in onnxruntime: 73-84 frames/s
-    with torch's two threads, 89-94 with one). A Detector does not switch threads per call: that switch
-    itself took up to 10 ms at times."""
+    would otherwise spin beside the runtime's (docs/benchmarks.md). A Detector does not switch threads per
+    call: the switch itself can take longer than the network."""
     if detector.backend != "pytorch":
         torch.set_num_threads(1)

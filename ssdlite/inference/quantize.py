@@ -7,13 +7,12 @@ graphs hold the network only; decoding and NMS stay in floating point outside.
 onnxruntime's weights are quantised to 7 bits. x86 CPUs without VNNI (AVX2,
 and AVX-512 before Cascade Lake) multiply its uint8 activations by int8 weights
 in pairs summed into int16 (vpmaddubsw), which saturates with 8-bit weights: on
-such a machine (Skylake) its int8 kernels moved the memorised test model's
-logits by up to 4.7 from what the file's Q/DQ graph computes (0.2 with 7 bits),
-and the trained paper model lost 1.17 AP point (0.32 with 7 bits). A quantised
-file is made on one machine and run on others, so it is made for all of them.
-For the same reason NNCF's overflow fix covers every layer, not only the first
-(its default): on an AVX2-only CPU the default lost two of the memorised test
-model's eight boxes in OpenVINO's int8 kernels.
+such a machine its int8 kernels moved logits far from what the file's own Q/DQ
+graph computes, and cost the trained paper model AP that 7 bits mostly keep
+(docs/benchmarks.md). A quantised file is made on one machine and run on others,
+so it is made for all of them. For the same reason NNCF's overflow fix covers
+every layer, not only the first (its default): on an AVX2-only CPU the default
+lost boxes of the memorised test model in OpenVINO's int8 kernels.
 
 `openvino`, `nncf` and `onnxruntime.quantization` are imported inside the
 functions that need them.
@@ -57,7 +56,7 @@ def quantize_openvino(xml_path: str, images: Tensor, out_path: str) -> str:
     """NNCF post-training quantisation of an IR from `export_openvino`, every layer; metadata carried over.
 
     Every convolution is quantised, the predictors' last ones too: on the demo
-    model that costs 0.04 AP point, keeping those twelve in fp32 0.07.
+    model that cost no more AP than keeping those twelve in fp32 (docs/benchmarks.md).
     """
     import nncf
     import openvino

@@ -9,8 +9,8 @@ three-box set at half that size: (s/2, 1), (s, 2), (s, 1/2) with s = `AnchorConf
 
 A box's width is a fraction of the input's width and its height of the input's height,
 so on a 16:9 input an aspect-1 box is 16:9 in pixels. TF's generator sizes both from the
-shorter side instead; on 16:9 footage that scored lower (3 minutes from scratch, CPU
-recipe: mAP 8.8 against 10.2), so ours keeps the per-side sizes. Square inputs: the same.
+shorter side instead; on 16:9 footage that scored lower (docs/benchmarks.md), so ours
+keeps the per-side sizes. Square inputs: the same.
 """
 
 import math

@@ -4,15 +4,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ssdlite.data.synthetic_drawing import CATEGORIES
 from ssdlite.inference.predictor import Detector
 from ssdlite.tracking.counting import LineCounter
 from ssdlite.tracking.metrics import FrameObjects, tracking_metrics
-from ssdlite.tracking.mot import read_ground_truth
+from ssdlite.tracking.mot import CATEGORY_NAMES, read_ground_truth
 from ssdlite.tracking.tracker import Tracker, track
 from ssdlite.video import read_video
-
-CATEGORY_NAMES = {category["id"]: category["name"] for category in CATEGORIES}  # gt.txt class column -> name
 
 
 def evaluate_tracking(

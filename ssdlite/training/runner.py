@@ -141,12 +141,14 @@ def offer_as_best(trainer: L.Trainer, val_ap: float) -> None:
     """
     best = trainer.checkpoint_callback  # the first ModelCheckpoint: best.ckpt
     score = torch.tensor(val_ap)
-    if best.best_model_score is not None and score <= best.best_model_score:
+    if not best.check_monitor_top_k(trainer, score):
         return
     path = str(Path(best.dirpath) / "best.ckpt")
-    best.best_model_score = best.kth_value = score
-    best.best_model_path = best.kth_best_model_path = path
-    best.best_k_models = {path: score}
+    # Through the callback's own state protocol, so the checkpoint written next records the new best.
+    ranking = dict(
+        best_model_score=score, best_model_path=path, best_k_models={path: score}, kth_best_model_path=path, kth_value=score
+    )
+    best.load_state_dict(best.state_dict() | ranking)
     trainer.save_checkpoint(path, weights_only=False)  # a full checkpoint: it resumes too
 
 

@@ -1,13 +1,12 @@
 import json
 import logging
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from pycocotools.coco import COCO
+from tool_process import error_line, run_tool
 
 from ssdlite.data.converters import (
     BDD100K_FLAGS,
@@ -18,7 +17,6 @@ from ssdlite.data.converters import (
     write_json,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bdd100k"
 
 BDD_FRAMES = [
@@ -147,10 +145,9 @@ def test_bdd100k_tool_writes_no_file_on_bad_input(tmp_path):
     frames = [{"name": "x.jpg", "labels": [{"id": 8, "category": "car", "box2d": {"x1": 9, "y1": 2, "x2": 3, "y2": 5}}]}]
     (tmp_path / "labels.json").write_text(json.dumps(frames))
     out = tmp_path / "coco.json"
-    result = run_tool("bdd100k_to_coco.py", str(tmp_path / "labels.json"), "--out", str(out))
-    assert result.returncode == 1 and result.stderr.count("\n") == 1 and "error: " in result.stderr
-    assert "label 8: box corners" in result.stderr and list(tmp_path.iterdir()) == [tmp_path / "labels.json"]
-    result = run_tool("bdd100k_to_coco.py", str(FIXTURES / "labels.json"), "--out", str(out))
+    error_line(run_tool("tools/convert/bdd100k_to_coco.py", tmp_path / "labels.json", "--out", out), "label 8", "box")
+    assert list(tmp_path.iterdir()) == [tmp_path / "labels.json"]  # nothing half-written
+    result = run_tool("tools/convert/bdd100k_to_coco.py", FIXTURES / "labels.json", "--out", out)
     assert result.returncode == 0 and len(COCO(str(out)).imgs) == 60
 
 
@@ -160,10 +157,6 @@ def test_write_json_keeps_the_old_file_when_writing_fails(tmp_path):
     with pytest.raises(TypeError):
         write_json({"images": [object()]}, out)
     assert json.loads(out.read_text()) == {"images": []} and list(tmp_path.iterdir()) == [out]
-
-
-def run_tool(script: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, f"tools/convert/{script}", *args], cwd=REPO, capture_output=True, text=True)
 
 
 def write_kitti(root: Path, lines_per_image: dict[str, list[str]]) -> tuple[Path, Path]:
@@ -239,13 +232,11 @@ def test_kitti_difficulty_makes_harder_objects_crowd_regions(tmp_path):
 def test_kitti_tool_writes_loadable_coco(tmp_path):
     labels, images = write_kitti(tmp_path, KITTI)
     out = tmp_path / "kitti.json"
-    result = run_tool(
-        "kitti_to_coco.py", "--labels", str(labels), "--images", str(images), "--out", str(out), "--difficulty", "easy"
-    )
+    kitti_to_coco_tool = ("tools/convert/kitti_to_coco.py", "--labels", labels, "--images", images, "--out", out)
+    result = run_tool(*kitti_to_coco_tool, "--difficulty", "easy")
     assert result.returncode == 0, result.stderr
     assert len(COCO(str(out)).anns) == 5
     (labels / "000001.txt").write_text("Car 0.0 0 1.0 1 2 3\n")
     out.unlink()
-    result = run_tool("kitti_to_coco.py", "--labels", str(labels), "--images", str(images), "--out", str(out))
-    assert result.returncode == 1 and result.stderr.startswith("error: ") and "000001.txt:1: expected 15 fields" in result.stderr
+    error_line(run_tool(*kitti_to_coco_tool), "000001.txt:1", "15 fields")  # the file and line, and what a KITTI line holds
     assert not out.exists() and not list(tmp_path.glob(".kitti.json*"))

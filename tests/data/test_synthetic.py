@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from pycocotools.coco import COCO
 
-from ssdlite.data.synthetic import MIN_BOX_SIDE, SCENES, make_image, make_synthetic_dataset, render_scene, sample_objects
+from ssdlite.data.synthetic import make_image, make_synthetic_dataset, render_scene, sample_objects
+from ssdlite.data.synthetic_scene import MIN_BOX_SIDE, SCENES
 from ssdlite.data.synthetic_video import FAR_SCALE, road_snapshot
 
 

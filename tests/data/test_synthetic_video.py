@@ -52,3 +52,13 @@ def test_road_users_enter_leave_and_hide_one_another(clip):
     assert min(visibilities) < 0.9  # partly hidden behind a nearer one
     gaps = [np.diff([frame for frame, *_ in rows]).max() for rows in tracks.values() if len(rows) > 1]
     assert max(gaps) > 1  # hidden (or too small) for a while, then seen again under the same id
+
+
+def test_a_stop_holds_the_picture_and_the_road_moves_on_after_it():
+    frames = [
+        image for image, _ in moving_scene(3, image_size=(90, 160), scene="close", num_frames=12, fps=10, stop=(0.3, 0.5))
+    ]  # frames 3 to 7
+    plain = [image for image, _ in moving_scene(3, image_size=(90, 160), scene="close", num_frames=12, fps=10)]
+    assert all(np.array_equal(frames[2], frames[index]) for index in range(3, 8))
+    assert all(np.array_equal(a, b) for a, b in zip(frames[:3], plain[:3]))
+    assert np.array_equal(frames[8], plain[3]) and not np.array_equal(frames[8], frames[7])

@@ -2,8 +2,6 @@
 tools/prelabel.py end to end on the built-in clip with its one-line errors."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -11,6 +9,7 @@ import numpy as np
 import pytest
 import supervision as sv
 from pycocotools.coco import COCO
+from tool_process import error_line, run_tool
 
 from ssdlite.checkpoint import save_checkpoint
 from ssdlite.config import Config, ModelConfig
@@ -20,7 +19,6 @@ from ssdlite.footage.prelabel_files import prelabel_footage
 from ssdlite.inference.predictor import Detections
 from ssdlite.model.build import build_model
 
-REPO = Path(__file__).resolve().parents[2]
 CLASSES = ("car", "truck")
 SIZE = (360, 640)
 
@@ -130,17 +128,13 @@ def model_and_clip(tmp_path_factory):
     return root / "model.ckpt", write_clip(root / "clip.mp4", seed=1, image_size=(180, 320), scene="close", num_frames=12, fps=10)
 
 
-def run_prelabel(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "tools/prelabel.py", *args], cwd=REPO, capture_output=True, text=True, timeout=600)
-
-
 @pytest.mark.slow
 def test_tool_writes_every_nth_frame_and_its_boxes(model_and_clip, tmp_path):
     checkpoint, clip = model_and_clip
     out = tmp_path / "out"
     # an untrained model scores everything low: keep it all to have boxes to write
-    result = run_prelabel("--checkpoint", str(checkpoint), "--source", str(clip), "--out", str(out), "--every", "3",
-                          "--min-score", "0", "--min-track-frames", "1")  # fmt: skip
+    result = run_tool("tools/prelabel.py", "--checkpoint", checkpoint, "--source", clip, "--out", out, "--every", 3,
+                      "--min-score", 0, "--min-track-frames", 1)  # fmt: skip
     assert result.returncode == 0, result.stderr
     coco = json.loads((out / "annotations.json").read_text())
     assert [image["file_name"] for image in coco["images"]] == [f"clip_{frame:06d}.jpg" for frame in (0, 3, 6, 9)]
@@ -153,10 +147,8 @@ def test_tool_writes_every_nth_frame_and_its_boxes(model_and_clip, tmp_path):
 def test_unreadable_source_is_one_line_naming_it_and_writes_nothing(model_and_clip, tmp_path):
     checkpoint, _ = model_and_clip
     (tmp_path / "notes.mp4").write_text("not a video")
-    result = run_prelabel(
-        "--checkpoint", str(checkpoint), "--source", str(tmp_path / "notes.mp4"), "--out", str(tmp_path / "out")
+    result = run_tool(
+        "tools/prelabel.py", "--checkpoint", checkpoint, "--source", tmp_path / "notes.mp4", "--out", tmp_path / "out"
     )
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert lines[-1].startswith("error: ") and str(tmp_path / "notes.mp4") in lines[-1]
+    error_line(result, tmp_path / "notes.mp4")
     assert not (tmp_path / "out" / "annotations.json").exists()

@@ -7,9 +7,6 @@ which, when they are absent. The fixture's frames are decoded here again and che
 import dataclasses
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
@@ -17,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from tool_process import error_line, run_tool
 from torchvision.ops import box_iou
 
 from ssdlite.assets import AssetError, package_file
@@ -36,7 +34,6 @@ from ssdlite.inference.predictor import Detector
 from ssdlite.model.anchors import AnchorGenerator
 from ssdlite.model.build import build_anchors, build_postprocessor
 
-REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures" / "oidv4"
 REFERENCE = json.loads((FIXTURES / "reference.json").read_text())
 SIZE = 300
@@ -152,30 +149,22 @@ def test_the_detector_finds_the_reference_detections_in_a_frame_from_the_convert
     assert box_iou(torch.from_numpy(found.boxes), expected_boxes).diagonal().min() >= 0.99
 
 
-def run_tool(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "tools/convert/oidv4_tflite_to_ckpt.py", "--out", str(tmp_path / "out.ckpt"), *args]
-    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+def run_converter(tmp_path: Path, *args):
+    return run_tool("tools/convert/oidv4_tflite_to_ckpt.py", "--out", tmp_path / "out.ckpt", *args, timeout=300)
 
 
 def test_the_tool_refuses_a_file_that_is_not_tflite_in_one_line(tmp_path):
     (tmp_path / "model.tflite").write_bytes(b"<html>not found</html>")
     (tmp_path / "labels.txt").write_text("???\nPerson\n")
-    result = run_tool(tmp_path, "--source", str(tmp_path / "model.tflite"), "--labels", str(tmp_path / "labels.txt"))
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines() == [
-        f"error: {tmp_path / 'model.tflite'} is not a TFLite file (no TFL3 identifier at byte 4); pass a .tflite model"
-    ]
+    result = run_converter(tmp_path, "--source", tmp_path / "model.tflite", "--labels", tmp_path / "labels.txt")
+    error_line(result, tmp_path / "model.tflite", "TFL3", ".tflite")  # the file, what it lacks, what to pass
     assert not list(tmp_path.glob("*.ckpt*"))
 
 
 def test_the_tool_refuses_a_file_that_is_not_the_npm_tarball_in_one_line(tmp_path):
     (tmp_path / "objectron.tgz").write_bytes(b"\x00" * 1000)
-    result = run_tool(tmp_path, "--source", str(tmp_path / "objectron.tgz"))
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    (line,) = result.stderr.strip().splitlines()
-    assert line.startswith(f"error: {tmp_path / 'objectron.tgz'} is not a readable @mediapipe/objectron")
-    assert line.endswith("pass the tarball of `npm pack @mediapipe/objectron@0.4.1675468480`")
+    result = run_converter(tmp_path, "--source", tmp_path / "objectron.tgz")
+    error_line(result, tmp_path / "objectron.tgz", "npm pack @mediapipe/objectron@0.4.1675468480")  # the file and the fix
     assert not list(tmp_path.glob("*.ckpt*"))
 
 

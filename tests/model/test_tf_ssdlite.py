@@ -81,7 +81,8 @@ def tf_postprocess(model, cls_logits: torch.Tensor, bbox_regression: torch.Tenso
     scores = cls_logits[:, 1].sigmoid()
     passing = scores > 1e-8
     boxes, scores = model.box_coder.decode(bbox_regression, model.anchors)[passing], scores[passing]
-    kept = nms(boxes, scores, model.postprocessor.nms_iou_threshold)[: model.postprocessor.max_detections_per_image]
+    settings = model.postprocessor.settings
+    kept = nms(boxes, scores, settings.nms_iou_threshold)[: settings.max_detections_per_image]
     boxes, scores = clip_boxes_to_image(boxes[kept], model.image_size), scores[kept]
     non_empty = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
     return {"boxes": boxes[non_empty], "scores": scores[non_empty]}

@@ -2,9 +2,8 @@ import numpy as np
 import pytest
 
 from ssdlite.data.synthetic import write_clip
-from ssdlite.tracking.evaluate import CATEGORY_NAMES
 from ssdlite.tracking.metrics import FrameObjects, tracking_metrics
-from ssdlite.tracking.mot import read_ground_truth
+from ssdlite.tracking.mot import CATEGORY_NAMES, read_ground_truth
 
 
 def two_cars(num_frames: int, ids_after_swap: tuple[int, int] | None = None, classes=("car", "car")) -> list[FrameObjects]:

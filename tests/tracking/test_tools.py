@@ -2,19 +2,16 @@
 
 import csv
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import cv2
 import pytest
+from tool_process import error_line, run_tool
 
 from ssdlite.checkpoint import save_checkpoint
 from ssdlite.config import Config, ModelConfig
 from ssdlite.data.synthetic import write_clip
 from ssdlite.model.build import build_model
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # each case starts a Python that imports torch
 
 
@@ -27,21 +24,10 @@ def setup(tmp_path_factory):
     return checkpoint, write_clip(root / "clip.mp4", seed=1, image_size=(180, 320), scene="close", num_frames=12, fps=10)
 
 
-def run(tool: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, f"tools/{tool}", *args], cwd=REPO, capture_output=True, text=True, timeout=900)
-
-
-def error_line(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert lines[-1].startswith("error: ") and sum("error" in line.lower() for line in lines) == 1, result.stderr
-    return lines[-1]
-
-
 def test_track_writes_the_video_records_tracks_and_counts(setup, tmp_path):
     checkpoint, clip = setup
     out = tmp_path / "out"
-    result = run("track.py", "--checkpoint", str(checkpoint), "--source", str(clip), "--out", str(out), "--every", "2",
+    result = run_tool("tools/track.py", "--checkpoint", str(checkpoint), "--source", str(clip), "--out", str(out), "--every", "2",
                  "--count-line", "160,0,160,180", "--score-threshold", "0.01", "--track-threshold", "0.05")  # fmt: skip
     assert result.returncode == 0, result.stderr
     capture = cv2.VideoCapture(str(out / "clip.mp4"))
@@ -62,16 +48,13 @@ def test_bad_video_and_bad_line_are_one_line_errors(setup, tmp_path):
     checkpoint, clip = setup
     args = ("--checkpoint", str(checkpoint), "--out", str(tmp_path / "out"))
     (tmp_path / "notes.mp4").write_text("not a video")
-    assert f"cannot read video {tmp_path / 'notes.mp4'}" in error_line(
-        run("track.py", *args, "--source", str(tmp_path / "notes.mp4"))
-    )
-    line = error_line(run("track.py", *args, "--source", str(clip), "--count-line", "0,400,320,400"))
-    assert "--count-line 0,400,320,400 lies outside the 320x180 frame" in line
+    error_line(run_tool("tools/track.py", *args, "--source", tmp_path / "notes.mp4"), tmp_path / "notes.mp4")
+    result = run_tool("tools/track.py", *args, "--source", clip, "--count-line", "0,400,320,400")
+    error_line(result, "--count-line 0,400,320,400", "320x180")  # the option and the frame it must lie in
 
 
 def test_eval_tracking_names_a_malformed_ground_truth(setup, tmp_path):
     checkpoint, clip = setup
     gt = tmp_path / "gt.txt"
     gt.write_text("1,2,3\n")
-    line = error_line(run("eval_tracking.py", "--checkpoint", str(checkpoint), "--clip", str(clip), "--gt", str(gt)))
-    assert f"{gt}: not a MOT ground-truth file" in line
+    error_line(run_tool("tools/eval_tracking.py", "--checkpoint", checkpoint, "--clip", clip, "--gt", gt), gt, "MOT")

@@ -2,10 +2,8 @@
 
 import itertools
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -14,6 +12,7 @@ from pathlib import Path
 import lightning as L
 import pytest
 import torch
+from tool_process import REPO, error_line, run_tool, tool_command, tool_environment
 
 from ssdlite.config import (
     AugmentConfig,
@@ -30,7 +29,6 @@ from ssdlite.data.synthetic import make_synthetic_dataset
 from ssdlite.training.runner import RunDirError, train
 from ssdlite.training.system import NonFiniteLossError
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
@@ -70,10 +68,6 @@ def tiny_config(root: Path, **train) -> Config:
         train=TrainConfig(**(settings | train)),
         trainer=TrainerConfig(accelerator="cpu", log_every_n_steps=1),
     )
-
-
-def run_tool(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=600)
 
 
 def evaluate_with_tool(checkpoint: Path, out: Path) -> tuple[dict, str]:
@@ -170,9 +164,10 @@ def test_sigterm_mid_run_leaves_a_checkpoint_that_resumes(tiny_data, tmp_path):
         f"config = tiny_config(Path({str(tiny_data)!r}), max_epochs=8, eval_every_n_epochs=100)\n"
     )
     run_dir = tmp_path / "run"
-    command = [sys.executable, "tools/train.py", str(config_file), "--work-dir", str(run_dir)]
-    env = os.environ | {"PYTHONPATH": str(REPO)}
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    command = ("tools/train.py", config_file, "--work-dir", run_dir)
+    process = subprocess.Popen(
+        tool_command(*command), cwd=REPO, env=tool_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 300
     while not (run_dir / "last.ckpt").is_file() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)  # last.ckpt appears after the first epoch (4 steps)
@@ -183,7 +178,7 @@ def test_sigterm_mid_run_leaves_a_checkpoint_that_resumes(tiny_data, tmp_path):
     stopped_at = torch.load(run_dir / "last.ckpt", weights_only=True)["global_step"]
     assert 4 <= stopped_at < 32
 
-    result = subprocess.run([*command, "--resume", "auto"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    result = run_tool(*command, "--resume", "auto")
     assert result.returncode == 0, result.stderr[-3000:]
     assert torch.load(run_dir / "last.ckpt", weights_only=True)["global_step"] == 32
 
@@ -243,23 +238,8 @@ def test_ddp_on_two_processes_matches_single_process_eval(tiny_data, tmp_path):
         f"config = tiny_config(Path({str(tiny_data)!r}), max_epochs=2, eval_every_n_epochs=2, deterministic=False)\n"
     )
     run_dir = tmp_path / "ddp"
-    env = os.environ | {"PYTHONPATH": str(REPO)}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "tools/train.py",
-            str(config_file),
-            "--work-dir",
-            str(run_dir),
-            "--set",
-            "trainer.devices=2",
-            "trainer.strategy=ddp",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=env,
+    result = run_tool(
+        "tools/train.py", config_file, "--work-dir", run_dir, "--set", "trainer.devices=2", "trainer.strategy=ddp", timeout=900
     )
     assert result.returncode == 0, result.stderr[-3000:]
     logged = json.loads((run_dir / "final_metrics.json").read_text())
@@ -288,8 +268,7 @@ def test_bad_override_and_missing_data_are_clear(tmp_path):
 
 def test_eval_refuses_a_checkpoint_of_another_kind(tmp_path):
     torch.save({"model": torch.zeros(2)}, tmp_path / "other.pt")
-    result = run_tool("tools/eval.py", "--checkpoint", str(tmp_path / "other.pt"))
-    assert result.returncode != 0 and "not an ssdlite checkpoint" in result.stderr
+    error_line(run_tool("tools/eval.py", "--checkpoint", tmp_path / "other.pt"), tmp_path / "other.pt", "ssdlite checkpoint")
 
 
 def shrunk_recipe(recipe: str, root: Path, **model) -> Config:

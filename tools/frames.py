@@ -1,0 +1,3 @@
+from ssdlite.commands.frames import main
+
+main()

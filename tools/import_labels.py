@@ -1,0 +1,3 @@
+from ssdlite.commands.import_labels import main
+
+main()
