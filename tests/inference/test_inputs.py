@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from coco_files import break_png_chunk, write_truncated_jpeg
 
+from ssdlite.errors import InputError
 from ssdlite.inference.annotate import infer_video
 from ssdlite.inference.inputs import Source, load_inputs, resolve_source, video_outputs
 from ssdlite.inference.predictor import Detections
@@ -46,16 +47,14 @@ def test_a_source_resolves_to_images_videos_or_a_stream(tmp_path):
 
 
 def test_a_source_matching_nothing_or_two_kinds_is_one_clear_error(tmp_path):
-    with pytest.raises(
-        FileNotFoundError, match=r"clips/\*.mp4: no such file or folder, and no images or videos match it as a glob"
-    ):
+    with pytest.raises(InputError, match=r"clips/\*.mp4: no such file or folder, and no images or videos match it as a glob"):
         resolve_source(tmp_path / "clips/*.mp4")
-    with pytest.raises(FileNotFoundError, match="a webcam index such as 0, or an rtsp:// or http:// URL"):
+    with pytest.raises(InputError, match="a webcam index such as 0, or an rtsp:// or http:// URL"):
         resolve_source("camera")
     touch(tmp_path / "mixed" / "a.jpg", tmp_path / "mixed" / "b.mp4", tmp_path / "notes.txt")
-    with pytest.raises(FileNotFoundError, match=r"mixed holds 1 images and 1 videos; name one kind, e.g. .*mixed/\*.mp4"):
+    with pytest.raises(InputError, match=r"mixed holds 1 images and 1 videos; name one kind, e.g. .*mixed/\*.mp4"):
         resolve_source(tmp_path / "mixed")
-    with pytest.raises(FileNotFoundError, match="notes.txt is neither an image nor a video"):
+    with pytest.raises(InputError, match="notes.txt is neither an image nor a video"):
         resolve_source(tmp_path / "notes.txt")
 
 
