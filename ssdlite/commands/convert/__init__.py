@@ -4,6 +4,7 @@ Each converter is the code its script in tools/convert/ runs; `ssdlite convert N
 """
 
 from ssdlite.commands import dispatch
+from ssdlite.data.converters import write_json
 
 CONVERTERS = {
     "bdd100k": ("ssdlite.commands.convert.bdd100k", "BDD100K detection labels (Scalabel JSON) to COCO JSON"),
@@ -15,3 +16,9 @@ CONVERTERS = {
 
 def main(argv: list[str] | None = None) -> None:
     dispatch("ssdlite convert", __doc__, CONVERTERS, argv)
+
+
+def write_coco(coco: dict, out: str) -> None:
+    """Write a converted COCO file whole (write then rename) and say what it holds."""
+    write_json(coco, out)
+    print(f"wrote {out}: {len(coco['images'])} images, {len(coco['annotations'])} boxes")

@@ -4,7 +4,8 @@ import argparse
 import logging
 import typing
 
-from ssdlite.data.converters import BoxConvention, bdd100k_to_coco, write_json
+from ssdlite.commands.convert import write_coco
+from ssdlite.data.converters import BoxConvention, bdd100k_to_coco
 from ssdlite.errors import reports_errors
 
 
@@ -22,6 +23,4 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    coco = bdd100k_to_coco(args.labels, args.images, box_convention=args.box_convention)
-    write_json(coco, args.out)
-    print(f"wrote {args.out}: {len(coco['images'])} images, {len(coco['annotations'])} boxes")
+    write_coco(bdd100k_to_coco(args.labels, args.images, box_convention=args.box_convention), args.out)

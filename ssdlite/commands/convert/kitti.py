@@ -3,7 +3,8 @@
 import argparse
 import logging
 
-from ssdlite.data.converters import KITTI_DIFFICULTY, kitti_to_coco, write_json
+from ssdlite.commands.convert import write_coco
+from ssdlite.data.converters import KITTI_DIFFICULTY, kitti_to_coco
 from ssdlite.errors import reports_errors
 
 
@@ -20,6 +21,4 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    coco = kitti_to_coco(args.labels, args.images, difficulty=args.difficulty)
-    write_json(coco, args.out)
-    print(f"wrote {args.out}: {len(coco['images'])} images, {len(coco['annotations'])} boxes")
+    write_coco(kitti_to_coco(args.labels, args.images, difficulty=args.difficulty), args.out)
