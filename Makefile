@@ -73,10 +73,12 @@ demo-real: $(STAMP)
 	$(PY) tools/convert/oidv4_tflite_to_ckpt.py --out $(REAL)/road_users_ssd.ckpt
 	$(PY) tools/track.py --checkpoint $(REAL)/road_users_ssd.ckpt --source "$$($(PY) -m ssdlite.samples market-street)" \
 		--out $(REAL)/market_street --classes $(ROAD_USERS)
+	$(PY) tools/frames.py $(REAL)/market_street/sample.mp4 --every 300 --val-fraction 0 --out $(REAL)/market_street/stills
 	@if $(PY) -m ssdlite.samples vtest > /dev/null 2>&1; then \
 		$(PY) tools/track.py --checkpoint $(REAL)/person_ssdlite.ckpt --source "$$($(PY) -m ssdlite.samples vtest)" \
-			--out $(REAL)/vtest --count-line 0,330,768,330; \
+			--out $(REAL)/vtest --count-line 0,330,768,330 && \
+		$(PY) tools/frames.py $(REAL)/vtest/vtest.mp4 --every 200 --val-fraction 0 --out $(REAL)/vtest/stills; \
 	else echo "vtest.avi not fetched (apt-get download opencv-doc failed): skipped"; fi
 	@echo
-	@echo "market street (road users, moving camera): $(REAL)/market_street  (sample.mp4, tracks.csv, summary.json)"
+	@echo "market street (road users, moving camera): $(REAL)/market_street  (sample.mp4, tracks.csv, summary.json, stills/train/)"
 	@echo "vtest (people, fixed camera):              $(REAL)/vtest"

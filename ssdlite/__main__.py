@@ -1,0 +1,5 @@
+"""python -m ssdlite COMMAND: the `ssdlite` console command, where its script is not on PATH."""
+
+from ssdlite.commands import main
+
+main()
