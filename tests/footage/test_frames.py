@@ -3,18 +3,17 @@
 import json
 import logging
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tool_process import run_tool
 
 from ssdlite.data.synthetic_video import moving_scene
 from ssdlite.footage.frames import Sampling, extract_frames, split_by_video
 from ssdlite.inference.inputs import resolve_source
 from ssdlite.video import open_video_writer
 
-REPO = Path(__file__).resolve().parents[2]
 FPS = 10
 
 
@@ -114,7 +113,7 @@ def test_a_truncated_video_is_named_and_its_good_frames_kept(tmp_path, caplog):
 @pytest.mark.slow  # a Python that imports torch
 def test_the_tool_reports_each_video_and_a_source_matching_nothing_in_one_line(stop_clip, tmp_path):
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "tools/frames.py", *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+        return run_tool("tools/frames.py", *args)
 
     result = run(str(stop_clip), "--out", str(tmp_path / "out"), "--fps", "5")
     assert result.returncode == 0, result.stderr

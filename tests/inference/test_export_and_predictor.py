@@ -1,8 +1,6 @@
 """Predictor, ONNX export and infer.py on the model the overfit test memorises."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -12,6 +10,7 @@ import pytest
 import torch
 from overfit import IMAGE_SIZE, make_batch, same
 from PIL import Image
+from tool_process import error_line, run_tool
 
 from ssdlite.config import Config, ModelConfig
 from ssdlite.inference import Detector, predictor
@@ -20,7 +19,6 @@ from ssdlite.inference.runtimes import DeviceError
 from ssdlite.inference.runtimes.onnx import OnnxRuntime
 from ssdlite.inference.runtimes.openvino import OpenVINORuntime
 
-REPO = Path(__file__).resolve().parents[2]
 CLASSES = ("red", "green", "blue")
 pytestmark = pytest.mark.slow
 
@@ -202,21 +200,7 @@ def test_export_keeps_the_model_in_its_mode(trained, tmp_path):
 
 def test_export_tool_checks_itself(trained, tmp_path):
     checkpoint, *_ = trained
-    result = subprocess.run(
-        [
-            sys.executable,
-            "tools/export.py",
-            "--checkpoint",
-            str(checkpoint),
-            "--dynamic-batch",
-            "--out",
-            str(tmp_path / "m.onnx"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_tool("tools/export.py", "--checkpoint", checkpoint, "--dynamic-batch", "--out", tmp_path / "m.onnx")
     assert result.returncode == 0, result.stderr
     assert "batch 3: max |PyTorch - onnxruntime|" in result.stdout and (tmp_path / "m.onnx").is_file()
 
@@ -228,25 +212,18 @@ def test_infer_tool_on_a_clip_keeps_every_frame(trained, tmp_path):
     for index in range(10):
         writer.write(np.ascontiguousarray(arrays[index % 4][:, :, ::-1]))
     writer.release()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "tools/infer.py",
-            "--checkpoint",
-            str(checkpoint),
-            "--source",
-            str(clip),
-            "--out",
-            str(tmp_path / "out"),
-            "--every",
-            "2",
-            "--score-threshold",
-            "0.01",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_tool(
+        "tools/infer.py",
+        "--checkpoint",
+        checkpoint,
+        "--source",
+        clip,
+        "--out",
+        tmp_path / "out",
+        "--every",
+        2,
+        "--score-threshold",
+        0.01,
     )
     assert result.returncode == 0, result.stderr
     capture = cv2.VideoCapture(str(tmp_path / "out" / "clip.mp4"))
@@ -261,21 +238,13 @@ def test_infer_tool_on_a_clip_keeps_every_frame(trained, tmp_path):
 
 def test_infer_tool_on_a_folder_and_a_bad_video(trained, tmp_path):
     checkpoint, _, _, folder = trained
-    run = lambda source, out: subprocess.run(  # noqa: E731
-        [sys.executable, "tools/infer.py", "--checkpoint", str(checkpoint), "--source", str(source), "--out", str(out)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = lambda source, out: run_tool("tools/infer.py", "--checkpoint", checkpoint, "--source", source, "--out", out)  # noqa: E731
     result = run(folder, tmp_path / "images")
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "images").glob("*.jpg")) == ["0.jpg", "1.jpg", "2.jpg", "3.jpg"]
     assert len((tmp_path / "images" / "detections.jsonl").read_text().splitlines()) == 4
     (tmp_path / "bad.mp4").write_bytes(b"\x00" * 100)
     result = run(tmp_path / "bad.mp4", tmp_path / "video")
-    assert result.returncode != 0 and "cannot read video" in result.stderr
-    command = [sys.executable, "tools/infer.py", "--checkpoint", str(checkpoint), "--source", str(folder), "--out", str(tmp_path)]
-    result = subprocess.run([*command, "--device", "cuda:7"], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 1 and "device cuda:7 is not available" in result.stderr and "--device cpu" in result.stderr
-    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    error_line(result, tmp_path / "bad.mp4")
+    result = run_tool("tools/infer.py", "--checkpoint", checkpoint, "--source", folder, "--out", tmp_path, "--device", "cuda:7")
+    error_line(result, "cuda:7", "--device cpu")

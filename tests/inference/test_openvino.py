@@ -1,9 +1,6 @@
 """OpenVINO IR export, INT8 quantisation and the detectors that run them, on the memorised model."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import onnxruntime
 import openvino
@@ -11,6 +8,7 @@ import pytest
 import torch
 from coco_files import ann, write_coco
 from overfit import IMAGE_SIZE, make_batch, same
+from tool_process import run_tool
 from torchvision.ops import box_iou
 
 from ssdlite.config import Config, DataConfig, ModelConfig
@@ -22,7 +20,6 @@ from ssdlite.inference.openvino_check import _farthest_twin, check_openvino
 from ssdlite.inference.quantize import calibration_images, quantize_onnx, quantize_openvino
 from ssdlite.inference.runtimes.openvino import OpenVINORuntime
 
-REPO = Path(__file__).resolve().parents[2]
 CLASSES = ("red", "green", "blue")  # as the `trained` fixture saves them
 CONFIG = Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5))
 pytestmark = pytest.mark.slow
@@ -143,14 +140,14 @@ def test_calibration_needs_the_config_data_and_enough_images(tmp_path):
 
 def test_export_tool_writes_a_checked_ir(trained, tmp_path):
     checkpoint = trained[0]
-    command = [sys.executable, "tools/export.py", "--checkpoint", str(checkpoint), "--format", "openvino"]
-    result = subprocess.run([*command, "--out", str(tmp_path / "m.xml")], cwd=REPO, capture_output=True, text=True)
+    command = ["tools/export.py", "--checkpoint", checkpoint, "--format", "openvino"]
+    result = run_tool(*command, "--out", tmp_path / "m.xml")
     assert result.returncode == 0, result.stderr
     assert "batch 3: max |PyTorch - OpenVINO|" in result.stdout
     assert json.loads(
         openvino.Core().read_model(str(tmp_path / "m.xml")).get_rt_info(["ssdlite", "ssdlite_class_names"]).astype(str)
     ) == list(CLASSES)
-    refused = subprocess.run([*command, "--int8"], cwd=REPO, capture_output=True, text=True)
+    refused = run_tool(*command, "--int8")
     assert refused.returncode == 2 and "--int8" in refused.stderr and "--calibration CONFIG" in refused.stderr
 
 
@@ -181,9 +178,9 @@ def test_export_tool_quantises_an_onnx_file_and_scores_both(trained, tmp_path):
         f"config = Config(data=DataConfig(train_images='{images}', train_annotations='{annotation_file}',"
         f" val_images='{images}', val_annotations='{annotation_file}'))\n"
     )
-    command = [sys.executable, "tools/export.py", "--checkpoint", str(checkpoint), "--out", str(tmp_path / "m.onnx"), "--int8"]
-    command += ["--calibration", str(tmp_path / "memorised.py"), "--calibration-images", "4", "--accept-int8-loss"]
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    command = ["tools/export.py", "--checkpoint", checkpoint, "--out", tmp_path / "m.onnx", "--int8"]
+    command += ["--calibration", tmp_path / "memorised.py", "--calibration-images", 4, "--accept-int8-loss"]
+    result = run_tool(*command)
     assert result.returncode == 0, result.stderr
     assert "batch 3: max |PyTorch - onnxruntime|" in result.stdout
     assert "onnxruntime on 4 images of" in result.stdout and "mAP fp32" in result.stdout
