@@ -107,7 +107,7 @@ def prelabel_round(detector: Detector, folder: Path, frames: list[ClipFrame]) ->
 
 def score(checkpoint: Path, config: Config) -> dict[str, float]:
     """COCO metrics of a checkpoint on the held-out frames (`config.data`'s val split)."""
-    detector = Detector.from_checkpoint(checkpoint)
+    detector = Detector.load(checkpoint)
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints as it loads the ground truth
         dataset = build_dataset(config.data, "val", detector.image_size)
     return evaluate_predict(detector.predict_tensors, dataset).metrics
@@ -154,7 +154,7 @@ def run_labelling_loop(
     rows = []
     for round_index in range(rounds + 1):
         labelled = frames[round_index * frames_per_round : (round_index + 1) * frames_per_round]
-        counts, corrections = prelabel_round(Detector.from_checkpoint(checkpoint), folder, labelled)
+        counts, corrections = prelabel_round(Detector.load(checkpoint), folder, labelled)
         metrics = score(checkpoint, config)
         rows.append(
             {"checkpoint": str(checkpoint), "metrics": metrics, "prelabels": counts, "corrections": corrections.to_dict()}

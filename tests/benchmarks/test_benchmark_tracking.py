@@ -15,7 +15,9 @@ from tracking_measures import tracker_alone_metrics, tracker_ms_per_frame
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
-    return write_clip(tmp_path_factory.mktemp("clip") / "clip.mp4", 2, (180, 320), "close", num_frames=40, fps=25)
+    return write_clip(
+        tmp_path_factory.mktemp("clip") / "clip.mp4", seed=2, image_size=(180, 320), scene="close", num_frames=40, fps=25
+    )
 
 
 def test_the_tracker_keeps_ids_on_clean_detections_and_loses_objects_to_missed_ones(clip):

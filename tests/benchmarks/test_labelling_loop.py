@@ -7,7 +7,7 @@ import pytest
 
 from labelling_loop import CLIP_FPS, CLIP_SEED, CLIP_SIZE, format_table, run_labelling_loop
 from ssdlite.checkpoint import save_checkpoint
-from ssdlite.config import Config, DataConfig, ModelConfig, TrainConfig, TrainerConfig
+from ssdlite.config import AugmentConfig, Config, DataConfig, ModelConfig, TrainConfig, TrainerConfig
 from ssdlite.data.synthetic_video import moving_scene
 from ssdlite.model.build import build_model
 
@@ -22,7 +22,10 @@ def test_a_round_prelabels_corrects_and_finetunes_on_the_corrected_frames(tmp_pa
     recipe = Config(
         model=model_config,
         data=DataConfig(
-            classes=CLASSES, photometric=False, zoom_out_max=1.0, min_iou_crop=False, hflip=False, batch_size=4, num_workers=0
+            classes=CLASSES,
+            augment=AugmentConfig(photometric=False, zoom_out_max=1.0, min_iou_crop=False, hflip=False),
+            batch_size=4,
+            num_workers=0,
         ),
         train=TrainConfig(optimizer="adamw", lr=1e-3, warmup_steps=2, ema=False),
         trainer=TrainerConfig(accelerator="cpu", log_every_n_steps=1),
