@@ -2,4 +2,5 @@
 
 from ssdlite.commands import main
 
-main()
+if __name__ == "__main__":
+    main()

@@ -20,7 +20,7 @@ class TorchRuntime:
 
     @classmethod
     def open(cls, path: str | Path, *, device: torch.device, precision: str) -> tuple["TorchRuntime", Config, tuple[str, ...]]:
-        model, config, class_names = load_checkpoint(path, map_location=device)
+        model, config, class_names = load_checkpoint(path)  # read on the CPU, then moved whole (also to "meta")
         return cls(model, device=device, precision=precision), config, class_names
 
     @torch.inference_mode()
