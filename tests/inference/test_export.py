@@ -21,8 +21,15 @@ CLASSES = ("car", "person")
 
 @pytest.mark.parametrize(
     "settings",
-    [{}, {"stride8_map": True}, {"loss": LossConfig(cls_loss="focal")}, {"image_mean": IMAGENET_MEAN, "image_std": IMAGENET_STD}],
-    ids=["paper", "stride8", "focal", "imagenet"],
+    [
+        {},
+        {"stride8_map": True},
+        {"loss": LossConfig(cls_loss="focal")},
+        {"image_mean": IMAGENET_MEAN, "image_std": IMAGENET_STD},
+        # the layout of the converted TF detectors: regular-convolution SSD head, TF's "SAME" padding
+        {"head": "ssd", "conv_padding": "tf_same", "loss": LossConfig(cls_loss="focal")},
+    ],
+    ids=["paper", "stride8", "focal", "imagenet", "tf_ssd"],
 )
 def test_onnx_detector_has_the_anchors_and_post_processing_of_the_model(tmp_path, settings):
     config = Config(model=ModelConfig(image_size=(96, 160), width_mult=0.35, **settings))

@@ -11,7 +11,7 @@ from overfit import IMAGE_SIZE, make_batch, same
 from tool_process import run_tool
 from torchvision.ops import box_iou
 
-from ssdlite.config import Config, DataConfig, ModelConfig
+from ssdlite.config import Config, DataConfig, LossConfig, ModelConfig
 from ssdlite.data.build import DataNotFoundError
 from ssdlite.errors import InputError
 from ssdlite.inference import Detector
@@ -19,6 +19,7 @@ from ssdlite.inference.export import export_onnx, export_openvino
 from ssdlite.inference.openvino_check import _farthest_twin, check_openvino
 from ssdlite.inference.quantize import calibration_images, quantize_onnx, quantize_openvino
 from ssdlite.inference.runtimes.openvino import OpenVINORuntime
+from ssdlite.model.build import build_model
 
 CLASSES = ("red", "green", "blue")  # as the `trained` fixture saves them
 CONFIG = Config(model=ModelConfig(image_size=IMAGE_SIZE, width_mult=0.5))
@@ -212,3 +213,17 @@ def test_openvino_bf16_finds_the_memorised_boxes(trained, exported):
 def test_openvino_bf16_is_refused_on_a_cpu_without_it(exported):
     with pytest.raises(ValueError, match="this CPU has no bf16.*--precision fp32"):
         Detector.load(exported[1], precision="bf16")
+
+
+def test_the_converted_tf_layout_exports_to_a_checked_ir(tmp_path):
+    """A regular-convolution SSD head with TF's "SAME" padding (the converted TF detectors) through OpenVINO."""
+    config = Config(
+        model=ModelConfig(
+            image_size=(96, 160), width_mult=0.35, head="ssd", conv_padding="tf_same", loss=LossConfig(cls_loss="focal")
+        )
+    )
+    torch.manual_seed(0)
+    model = build_model(config.model, len(CLASSES) + 1).eval()
+    xml = export_openvino(export_onnx(model, config, CLASSES, tmp_path / "m.onnx", dynamic_batch=True), tmp_path / "m.xml")
+    report = check_openvino(model, xml, torch.rand(2, 3, 96, 160))
+    assert report["cls_logits"] < 1e-4 and report["bbox_regression"] < 1e-4 and report["detections"] < 1e-4
