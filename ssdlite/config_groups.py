@@ -43,13 +43,13 @@ class LossConfig:
 class PostprocessConfig:
     """From scores to detections. A low score threshold and 100 detections are what COCO mAP expects."""
 
-    score_threshold: float = 0.01
-    nms_iou_threshold: float = 0.6
-    topk_per_class: int = 100
-    # Best candidates entering NMS, over all classes. NMS costs the square of it: on a trained
-    # driving model 300 instead of 1000 (600 reached) halves post-processing, same mAP.
+    score_threshold: float = 0.01  # candidates scoring at or below this are dropped
+    nms_iou_threshold: float = 0.6  # IoU above which a lower-scoring box of the same class is removed
+    topk_per_class: int = 100  # at most this many candidates per class...
+    # ...and this many in all (the best) enter NMS, which bounds its cost (the square of it) when an
+    # untrained or unsure model scores everything (docs/benchmarks.md: "Figures behind settings")
     max_candidates_per_image: int = 300
-    max_detections_per_image: int = 100
+    max_detections_per_image: int = 100  # detections kept per image, best first
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,28 +7,17 @@ kept. `detections` then picks each image's kept rows and scales their boxes, on 
 """
 
 from dataclasses import KW_ONLY, dataclass
-from typing import Literal, NamedTuple, Protocol
+from typing import Literal, NamedTuple
 
 import torch
 from torch import Tensor
 from torchvision.ops import clip_boxes_to_image, nms
 
+from ssdlite.config_groups import PostprocessConfig
 from ssdlite.model.box_coder import BoxCoder
 
 ScoreActivation = Literal["softmax", "sigmoid"]  # "softmax": column 0 is background
 FEW_CLASSES = 16  # columns (with background) below which softmax runs over the anchors' axis
-
-
-class PostprocessSettings(Protocol):
-    """The post-processing settings of a config (`ModelConfig`)."""
-
-    score_threshold: float  # candidates scoring at or below this are dropped
-    nms_iou_threshold: float  # IoU above which a lower-scoring box of the same class is removed
-    topk_per_class: int  # at most this many candidates per class...
-    # ...and this many in all (the best) enter NMS, which bounds its cost when an untrained
-    # or unsure model scores everything
-    max_candidates_per_image: int
-    max_detections_per_image: int  # detections kept per image, best first
 
 
 class Limits(NamedTuple):
@@ -53,14 +42,14 @@ class Postprocessor:
     """Scores, per-class top-k, score threshold, class-wise NMS, max detections.
 
     Args:
-        settings: thresholds and limits (see `PostprocessSettings`).
+        settings: thresholds and limits.
         box_coder: decodes regression offsets against the anchors.
         score_activation: "softmax" (column 0 is background) or "sigmoid".
         labels_to_keep: labels (1..C-1) to detect, chosen before top-k, NMS and the
             max-detections cap, so other classes never take their places; None: all.
     """
 
-    settings: PostprocessSettings
+    settings: PostprocessConfig
     _: KW_ONLY
     box_coder: BoxCoder
     score_activation: ScoreActivation
@@ -97,8 +86,9 @@ class Postprocessor:
 
     def limits(self, num_classes: int, device: torch.device | str = "cpu") -> Limits:
         """This post-processor's `Limits` for `num_classes` object classes."""
-        mask = torch.ones(num_classes, device=device)
-        if self.labels_to_keep is not None:
+        if self.labels_to_keep is None:
+            mask = torch.ones(num_classes, device=device)
+        else:
             mask = torch.zeros(num_classes, device=device)
             mask[torch.tensor(sorted(self.labels_to_keep), device=device) - 1] = 1.0
         score_threshold = torch.tensor(self.settings.score_threshold, dtype=torch.float32, device=device)
