@@ -6,7 +6,6 @@ frames (`tools/frames.py`) is one sequence in name order; its images stay where 
 COCO file names them relative to the folder.
 """
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,15 +14,16 @@ import cv2
 import numpy as np
 
 from ssdlite.assets import write_atomically
+from ssdlite.data.converters import write_json
 from ssdlite.errors import InputError
 from ssdlite.evaluation import coco_results
+from ssdlite.footage.frames import JPEG_QUALITY
 from ssdlite.footage.prelabel import MIN_SCORE, MIN_TRACK_FRAMES, NO_TRACK, FrameLabels, Prelabels, prelabel
-from ssdlite.inference.inputs import load_inputs, resolve_source
+from ssdlite.inference.inputs import check_unique_names, load_inputs, resolve_source
 from ssdlite.inference.predictor import Detector
 from ssdlite.video import ASSUMED_FPS, Video, read_video
 
 ANNOTATIONS = "annotations.json"
-JPEG_QUALITY = 95  # frames a person labels: little loss; they are written once
 
 
 def prelabel_footage(
@@ -63,7 +63,7 @@ def prelabel_footage(
         images, labels, counts = _prelabel_frames(detector, source, image_dir, frame_rate, prelabel_args)
     coco = coco_prelabels(images, labels, detector.class_names)
     annotations = out_dir / ANNOTATIONS
-    write_atomically(annotations, lambda temporary: temporary.write_text(json.dumps(coco)))
+    write_json(coco, annotations)
     tracks = {int(t) for frame in labels for t in frame.track_ids if t != NO_TRACK}
     paths = {"source": str(source), "annotations": str(annotations), "images": str(image_dir)}
     return paths | {"images_labelled": len(images), "tracks": len(tracks)} | counts
@@ -103,6 +103,7 @@ def _prelabel_videos(
     detector: Detector, videos: list[Path], image_dir: Path, every: int, prelabel_args: dict
 ) -> tuple[list[dict], list[FrameLabels], dict]:
     """Each video its own sequence (track ids made unique across them); its every Nth frame written."""
+    check_unique_names(tuple(videos))  # a video's name names its frames' files
     images, labels, counts = [], [], {}
     for path in videos:
         video = read_video(path)
