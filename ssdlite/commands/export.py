@@ -76,11 +76,11 @@ def ap_loss(name: str, fp32: Detector, other: Detector, val_set, annotations: st
     return ap["fp32"] - ap[name]
 
 
-def int8(args, config, class_names, fp32_path: Path, calibration: DataConfig) -> None:
-    """Quantise `fp32_path`, print both mAPs on the calibration data's validation split, keep or refuse."""
+def int8(args, config, fp32_path: Path, val_set) -> None:
+    """Quantise `fp32_path` on `config`'s (the calibration data's) training images, print both mAPs on
+    its validation split `val_set`, keep or refuse."""
     from ssdlite.inference.quantize import calibration_images, quantize_onnx, quantize_openvino
 
-    val_set = val_split(config, class_names, calibration)
     images = calibration_images(config, args.calibration_images)
     out = fp32_path.with_name(f"{fp32_path.stem}_int8{fp32_path.suffix}")
     quantize = quantize_openvino if args.format == "openvino" else quantize_onnx
@@ -103,9 +103,8 @@ def int8(args, config, class_names, fp32_path: Path, calibration: DataConfig) ->
     print(f"wrote {out}")
 
 
-def bf16(config, class_names, path: Path, calibration: DataConfig) -> None:
+def bf16(config, path: Path, val_set) -> None:
     """Score `path` run at bf16 against fp32 on the calibration data's validation split; fail on a loss."""
-    val_set = val_split(config, class_names, calibration)
     fp32, reduced = (Detector.load(path, backend="openvino", precision=precision) for precision in ("fp32", "bf16"))
     if ap_loss("bf16", fp32, reduced, val_set, config.data.val_annotations) > MAX_AP_LOSS:
         sys.exit(f"bf16 loses more than {100 * MAX_AP_LOSS:.1f} AP point: run {path} at fp32")
@@ -146,7 +145,9 @@ def main(argv: list[str] | None = None) -> None:
     except AssertionError as error:  # the exported file computes otherwise than PyTorch
         sys.exit(f"export check FAILED: {error}")
     print(f"wrote {out} (checked against PyTorch)")
+    if args.int8 or args.bf16:
+        val_set = val_split(config, class_names, calibration)  # built once for both scorings
     if args.int8:
-        int8(args, config, class_names, out, calibration)
+        int8(args, config, out, val_set)
     if args.bf16:
-        bf16(config, class_names, out, calibration)
+        bf16(config, out, val_set)
