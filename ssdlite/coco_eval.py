@@ -30,8 +30,7 @@ def run_cocoeval(
     Either backend's object has `stats`, `eval["precision"]` and `params` as pycocotools' has.
     """
     if backend == "faster_coco_eval":
-        # its own index over the same annotation dicts (a shallow copy), which its C++ side reads
-        coco_gt = faster_coco_eval.COCO(coco_gt.dataset)
+        coco_gt = _faster_index(coco_gt)
         make_cocoeval = functools.partial(faster_coco_eval.COCOeval_faster, print_function=_quiet)
     else:
         make_cocoeval = COCOeval
@@ -44,6 +43,13 @@ def run_cocoeval(
         cocoeval.accumulate()
         cocoeval.summarize()
     return cocoeval
+
+
+@functools.lru_cache(maxsize=1)
+def _faster_index(coco_gt: COCO) -> "faster_coco_eval.COCO":
+    """faster-coco-eval's own index over the same annotation dicts, which its C++ side reads: built once
+    per ground truth (a run validates on one), not at every evaluation."""
+    return faster_coco_eval.COCO(coco_gt.dataset)
 
 
 def _quiet(*args) -> None:
