@@ -5,9 +5,10 @@ python benchmarks/benchmark.py --deploy CHECKPOINT --data CONFIG [--set KEY=VALU
 
 CONFIG's model section is measured (default: the paper model, configs/coco_ssdlite.py),
 with random weights. --deploy measures a trained checkpoint instead, in every
-runtime (PyTorch, onnxruntime and OpenVINO, fp32 and INT8): latency at batch 1,
-throughput at batch 8 and COCO mAP on the validation images of CONFIG's data,
-which also calibrate INT8; torchvision's SSDLite is the reference.
+runtime (PyTorch, onnxruntime and OpenVINO, fp32 and INT8) as `ssdlite benchmark`
+does: latency at batch 1, throughput at batch 8 and COCO mAP on the validation
+images of CONFIG's data, whose training images calibrate INT8; torchvision's
+SSDLite is the reference, timed in the same rounds.
 """
 
 import argparse

@@ -9,7 +9,7 @@ From videos to a detector (README, "Your own footage"):
     python tools/train.py configs/my_footage.py --set train.max_time=00:00:30:00
     python tools/eval.py configs/my_footage.py --checkpoint runs/<run>/best.ckpt
     python tools/export.py --checkpoint runs/<run>/best.ckpt --format openvino --int8 --calibration configs/my_footage.py
-    python tools/benchmark.py --deploy runs/<run>/best.ckpt --data configs/my_footage.py
+    python tools/benchmark.py runs/<run>/best.ckpt --data configs/my_footage.py
 
 Every tool takes `--set` to change a key without editing the file, e.g. data.classes="('car','person')".
 """

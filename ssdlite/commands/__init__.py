@@ -16,6 +16,7 @@ COMMANDS = {
     "track": ("ssdlite.commands.track", "track and count objects in a video"),
     "eval-tracking": ("ssdlite.commands.eval_tracking", "tracking metrics (MOTA, IDF1, HOTA) against MOT ground truth"),
     "export": ("ssdlite.commands.export", "ONNX or OpenVINO files, checked against PyTorch; INT8"),
+    "benchmark": ("ssdlite.commands.benchmark", "a checkpoint in every runtime here: latency, throughput and mAP on your data"),
     "convert": ("ssdlite.commands.convert", "other datasets' labels to COCO JSON, other frameworks' detectors to checkpoints"),
     "browse": ("ssdlite.commands.browse", "augmented samples, box statistics and damaged images of a dataset"),
     "make-synthetic": ("ssdlite.commands.make_synthetic", "generate the built-in driving dataset and clip"),

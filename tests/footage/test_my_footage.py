@@ -77,6 +77,7 @@ def test_frames_and_imported_labels_are_what_the_config_trains_and_calibrates_on
     [
         ["tools/train.py", str(TEMPLATE)],
         ["tools/export.py", "--checkpoint", "missing.ckpt", "--int8", "--calibration", str(TEMPLATE)],
+        ["tools/benchmark.py", "missing.ckpt", "--data", str(TEMPLATE)],
         ["benchmarks/benchmark.py", "--deploy", "missing.ckpt", "--data", str(TEMPLATE)],
         ["tools/import_labels.py", "missing.json", "--images", ".", "--out", "x.json", "--config", str(TEMPLATE)],
     ],

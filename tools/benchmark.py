@@ -1,0 +1,3 @@
+from ssdlite.commands.benchmark import main
+
+main()
