@@ -33,10 +33,7 @@ def run_deployment_benchmark(
     "end_to_end_b1_ms" and "throughput_b8_img_s"."""
     if threads:
         torch.set_num_threads(threads)
-    num_calibration = 32 if quick else 300
-    return benchmark_runtimes(
-        checkpoint, data, variants=list(variants), num_calibration=num_calibration, quick=quick, more_timings=reference_timings
-    )
+    return benchmark_runtimes(checkpoint, data, variants=list(variants), quick=quick, more_timings=reference_timings)
 
 
 def format_deployment_table(results: dict[str, dict[str, float]]) -> str:

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
         data,
         variants=variants,
         device=str(device),
-        num_calibration=args.calibration_images or (32 if args.quick else 300),
+        num_calibration=args.calibration_images,
         quick=args.quick,
     )
     print(f"{torch.get_num_threads()} threads; PyTorch on {device}")

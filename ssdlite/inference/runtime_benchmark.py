@@ -141,7 +141,7 @@ def benchmark_runtimes(
     *,
     variants: list[str],
     device: str = "cpu",
-    num_calibration: int = 300,
+    num_calibration: int | None = None,
     quick: bool = False,
     more_timings: Callable[[torch.Tensor], TimingFunctions] | None = None,
 ) -> dict[str, dict[str, float]]:
@@ -149,7 +149,7 @@ def benchmark_runtimes(
 
     Args:
         data: its validation split scores every variant and gives the timed images; its training
-            split calibrates INT8 (`num_calibration` images).
+            split calibrates INT8 (`num_calibration` images; default 300, 32 when `quick`).
         device: torch device of PyTorch and onnxruntime.
         quick: few rounds: a smoke run, not figures to quote.
         more_timings: given the timed images (Tensor[8, 3, H, W] RGB in [0, 1]), other calls to time in
@@ -163,6 +163,7 @@ def benchmark_runtimes(
     _, config, class_names = load_checkpoint(checkpoint)
     config = dataclasses.replace(config, data=dataclasses.replace(data, classes=class_names))
     make_builtin_data(config.data)
+    num_calibration = num_calibration or (32 if quick else 300)
     with tempfile.TemporaryDirectory() as folder, torch.inference_mode():
         detectors = build_detectors(checkpoint, config, variants, Path(folder), device=device, num_calibration=num_calibration)
         val_set = build_dataset(config.data, "val", config.model.image_size)
