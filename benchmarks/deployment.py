@@ -127,6 +127,6 @@ def format_deployment_table(results: dict[str, dict[str, float]]) -> str:
     reference = results[NAME]["end_to_end_b1_ms"]
     lines = [f"{'runtime':<42}" + "".join(f"{f:>20}" for f in figures) + f"{'e2e b1 / torchvision':>22}"]
     for name, row in results.items():
-        cells = "".join(f"{row[f] * (100 if f == 'mAP' else 1):>20.2f}" if f in row else f"{'':>20}" for f in figures)
+        cells = "".join(f"{row[f]:>20.2f}" if f in row else f"{'':>20}" for f in figures)
         lines.append(f"{name:<42}{cells}{row['end_to_end_b1_ms'] / reference:>22.2f}")
     return "\n".join(lines)

@@ -43,7 +43,7 @@ def test_every_runtime_is_timed_and_scored(tmp_path, run_benchmark):
     assert set(results) == RUNTIMES | {NAME}
     for name in RUNTIMES:
         assert set(results[name]) == {"network_b1_ms", "end_to_end_b1_ms", "postprocess_b1_ms", "throughput_b8_img_s", "mAP"}
-        assert results[name]["postprocess_b1_ms"] > 0 and 0 <= results[name]["mAP"] <= 1
+        assert results[name]["postprocess_b1_ms"] > 0 and 0 <= results[name]["mAP"] <= 100
     assert set(results[NAME]) == {"end_to_end_b1_ms", "throughput_b8_img_s"}
-    assert results["openvino_fp32"]["mAP"] == pytest.approx(results["pytorch_eager"]["mAP"], abs=1e-3)
+    assert results["openvino_fp32"]["mAP"] == pytest.approx(results["pytorch_eager"]["mAP"], abs=0.1)
     assert "openvino_int8" in result.stdout and "e2e b1 / torchvision" in result.stdout
