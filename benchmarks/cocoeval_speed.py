@@ -95,7 +95,7 @@ def main() -> None:
     print(f"{'backend':<18} {'wall s':>8} {'CPU s':>8}   AP")
     for backend, times in seconds.items():
         wall, cpu = (statistics.median(column) for column in zip(*times))
-        print(f"{backend:<18} {wall:8.2f} {cpu:8.2f}   {metrics[backend]['AP']:.4f}")
+        print(f"{backend:<18} {wall:8.2f} {cpu:8.2f}   {metrics[backend]['AP']:.2f}")
     differences = {key: abs(metrics["pycocotools"][key] - value) for key, value in metrics["faster_coco_eval"].items()}
     print(f"largest difference over {len(differences)} metrics: {max(differences.values()):.2e}")
 

@@ -175,9 +175,7 @@ def format_table(results: dict) -> str:
     lines = [title, header, "-" * len(header)]
     for index, row in enumerate(results["rounds"]):
         metrics, fixes = row["metrics"], row["corrections"]
-        figures = (
-            f"{100 * metrics['AP']:>7.2f}{100 * metrics['AP50']:>7.2f}{fixes['final_boxes']:>7}{row['prelabels']['kept']:>6}"
-        )
+        figures = f"{metrics['AP']:>7.2f}{metrics['AP50']:>7.2f}{fixes['final_boxes']:>7}{row['prelabels']['kept']:>6}"
         changes = f"{fixes['added']:>7}{fixes['removed']:>8}{fixes['moved']:>7}{fixes['relabelled']:>11}"
         lines.append(f"{index:>5}{figures}{changes}{fixes['fraction']:>13.1%}")
     return "\n".join(lines)

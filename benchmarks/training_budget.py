@@ -173,7 +173,7 @@ def format_table(results: dict) -> str:
     ]
     for row in results["runs"]:
         metrics, ratio = row["metrics"], row["mAP_ratio"]
-        figures = "".join(f"{100 * metrics[key]:>{w}.2f}" for key, w in (("AP", 7), ("AP50", 7), ("APs", 7), ("AP/person", 8)))
+        figures = "".join(f"{metrics[key]:>{w}.2f}" for key, w in (("AP", 7), ("AP50", 7), ("APs", 7), ("AP/person", 8)))
         ratio_text = "-" if ratio is None else f"{ratio:.2f}"
         size_text = "x".join(str(v) for v in row["input"])
         columns = f"{row['name']:<44}{size_text:>9}{row['width']:>7.2f}{row['images_seen']:>9}{figures}"

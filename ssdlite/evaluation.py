@@ -56,7 +56,7 @@ def coco_results(boxes, scores, labels, image_id: int, label_to_category_id: Map
 class CocoEvaluation:
     """What `CocoEvaluator.compute` found."""
 
-    metrics: dict[str, float]  # "AP", "AP50", ... (STAT_NAMES) in [0, 1], and "AP/<class name>"
+    metrics: dict[str, float]  # "AP", "AP50", ... (STAT_NAMES) and "AP/<class name>", in points (0-100)
     results: list[dict]  # COCO results entries, each image once
     image_ids: list[int]  # images scored, each once
     cocoeval: COCOeval | None  # (or faster_coco_eval's) precision / recall arrays; None when nothing was scored
@@ -182,20 +182,21 @@ def evaluate_coco(
         backend: whose COCOeval; faster_coco_eval's when installed.
 
     Returns:
-        (metrics, cocoeval): "AP", "AP50", ... as fractions in [0, 1], and
-        "AP/<class name>" per class; cocoeval holds precision/recall arrays
-        (None when there was nothing to score).
+        (metrics, cocoeval): "AP", "AP50", ... and "AP/<class name>" per class,
+        in points (0-100, as papers and the printed tables quote them: COCOeval's
+        fraction x 100); cocoeval holds precision/recall arrays (None when there
+        was nothing to score).
     """
     metrics = {name: 0.0 for name in STAT_NAMES} | {f"AP/{name}": 0.0 for name in class_names}
     if not results or not image_ids:
         return metrics, None
     cocoeval = run_cocoeval(coco_gt, results, image_ids, category_ids, backend=backend)
-    metrics.update({name: max(float(value), 0.0) for name, value in zip(STAT_NAMES, cocoeval.stats)})
+    metrics.update({name: 100 * max(float(value), 0.0) for name, value in zip(STAT_NAMES, cocoeval.stats)})
     precision = label_order_precision(cocoeval, category_ids)
     for index, name in enumerate(class_names):
         class_precision = precision[:, :, index]
         valid = class_precision[class_precision > -1]
-        metrics[f"AP/{name}"] = float(np.mean(valid)) if valid.size else 0.0
+        metrics[f"AP/{name}"] = 100 * float(np.mean(valid)) if valid.size else 0.0
     return metrics, cocoeval
 
 
@@ -231,10 +232,10 @@ def evaluate_predict(
 def summary_table(metrics: dict[str, float]) -> str:
     """The metrics as a printable table: overall, then one row per class."""
     lines = ["metric      value", "-----------------"]
-    lines += [f"{name:<10} {100 * metrics[name]:6.2f}" for name in STAT_NAMES]
+    lines += [f"{name:<10} {metrics[name]:6.2f}" for name in STAT_NAMES]
     per_class = [(key[3:], value) for key, value in metrics.items() if key.startswith("AP/")]
     if per_class:
         width = max(len(name) for name, _ in per_class)
         lines += ["", f"{'class':<{width}}  AP", "-" * (width + 8)]
-        lines += [f"{name:<{width}}  {100 * value:6.2f}" for name, value in per_class]
+        lines += [f"{name:<{width}}  {value:6.2f}" for name, value in per_class]
     return "\n".join(lines)

@@ -78,10 +78,10 @@ def test_metrics_equal_pycocotools_called_directly():
         reference.evaluate()
         reference.accumulate()
         reference.summarize()
-    assert metrics["AP"] == pytest.approx(reference.stats[0], abs=1e-12)
-    assert metrics["AP50"] == pytest.approx(reference.stats[1], abs=1e-12)
-    assert metrics["ARl"] == pytest.approx(reference.stats[11], abs=1e-12)
-    assert 0.2 < metrics["AP"] < 0.95  # the detections are imperfect, not hopeless
+    assert metrics["AP"] == pytest.approx(100 * reference.stats[0], abs=1e-10)
+    assert metrics["AP50"] == pytest.approx(100 * reference.stats[1], abs=1e-10)
+    assert metrics["ARl"] == pytest.approx(100 * reference.stats[11], abs=1e-10)
+    assert 20 < metrics["AP"] < 95  # the detections are imperfect, not hopeless
     # per-class AP averages to the overall AP
     assert np.mean([metrics["AP/person"], metrics["AP/car"], metrics["AP/truck"]]) == pytest.approx(metrics["AP"])
 
@@ -167,7 +167,7 @@ def test_evaluator_accumulates_batches_and_scores_as_pycocotools():
     reference = noisy_detections(coco)
     assert len(evaluation.results) == len(reference)
     assert evaluation.metrics["AP"] == pytest.approx(
-        evaluate_coco(coco, reference, list(range(1, 21)), [1, 3, 8], CLASS_NAMES)[0]["AP"], abs=1e-3
+        evaluate_coco(coco, reference, list(range(1, 21)), [1, 3, 8], CLASS_NAMES)[0]["AP"], abs=0.1
     )
 
 
@@ -199,9 +199,9 @@ def test_evaluator_needs_a_category_for_every_label():
 def test_summary_table_lists_classes():
     table = summary_table(
         {
-            "AP": 0.5,
-            "AP50": 0.7,
-            "AP75": 0.4,
+            "AP": 50.0,
+            "AP50": 70.0,
+            "AP75": 40.0,
             "APs": 0,
             "APm": 0,
             "APl": 0,
@@ -211,7 +211,7 @@ def test_summary_table_lists_classes():
             "ARs": 0,
             "ARm": 0,
             "ARl": 0,
-            "AP/car": 0.25,
+            "AP/car": 25.0,
         }
     )
     assert "AP50        70.00" in table and "car   25.00" in table

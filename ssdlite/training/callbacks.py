@@ -39,7 +39,7 @@ class Throughput(L.Callback):
         metrics = trainer.callback_metrics
         keys = ["train/loss"] + (["val/AP", "val/AP50"] if self.validated_epoch == trainer.current_epoch else [])
         parts = [f"epoch {trainer.current_epoch}", f"step {trainer.global_step}"]
-        parts += [f"{key} {float(metrics[key]):.4f}" for key in keys if key in metrics]
+        parts += [f"{key} {float(metrics[key]):.{2 if 'AP' in key else 4}f}" for key in keys if key in metrics]
         parts += [f"lr {trainer.optimizers[0].param_groups[0]['lr']:.2e}", f"{self.epoch_images / seconds:.1f} img/s"]
         if trainer.is_global_zero:
             log.info(" | ".join(parts))

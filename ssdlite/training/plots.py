@@ -24,7 +24,7 @@ def plot_curves(metrics_csv: Path, out: Path) -> None:
         if points:
             ax.plot(*zip(*points), marker="o" if key.startswith("val") else None, label=key)
     loss_ax.set(xlabel="step", ylabel="loss", title="loss")
-    ap_ax.set(xlabel="step", ylabel="AP", title="validation", ylim=(0, 1))
+    ap_ax.set(xlabel="step", ylabel="AP", title="validation", ylim=(0, 100))
     for ax in (loss_ax, ap_ax):
         if ax.lines:
             ax.legend()
@@ -36,8 +36,8 @@ def plot_class_ap(metrics: dict[str, float], out: Path) -> None:
     """Horizontal bars of AP (IoU 0.50:0.95) per class."""
     per_class = sorted((k[3:], v) for k, v in metrics.items() if k.startswith("AP/"))
     fig, ax = plt.subplots(figsize=(7, 0.4 * len(per_class) + 1.5))
-    ax.barh([name for name, _ in per_class], [100 * v for _, v in per_class])
-    ax.set(xlabel="AP (%)", title=f"AP per class (mean {100 * metrics['AP']:.1f})", xlim=(0, 100))
+    ax.barh([name for name, _ in per_class], [v for _, v in per_class])
+    ax.set(xlabel="AP (%)", title=f"AP per class (mean {metrics['AP']:.1f})", xlim=(0, 100))
     _save(fig, out)
 
 

@@ -102,7 +102,7 @@ def test_train_evaluate_and_reproduce_the_logged_map(tiny_data, tmp_path):
     losses = [float(r.split(",")[header.index("train/loss")]) for r in rows[1:] if r.split(",")[header.index("train/loss")]]
     assert losses[-1] < losses[0]
     final = json.loads((run_dir / "final_metrics.json").read_text())
-    assert 0.0 <= final["val/AP50"] <= 1.0 and final["val/num_images"] == 13
+    assert 0.0 <= final["val/AP50"] <= 100.0 and final["val/num_images"] == 13
 
     metrics, printed = evaluate_with_tool(run_dir / "last.ckpt", tmp_path / "eval_last")
     assert metrics["AP"] == pytest.approx(final["val/AP"], abs=1e-6)
