@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import torch
+
 from ssdlite.checkpoint import save_checkpoint
 from ssdlite.config import Config, ModelConfig
 from ssdlite.data.synthetic import make_synthetic_dataset
@@ -12,7 +14,7 @@ MODEL = ModelConfig(image_size=(96, 160), width_mult=0.5)
 
 
 def tiny_checkpoint_and_data(folder: Path) -> tuple[Path, Path]:
-    """(a checkpoint of a random-weight model of the synthetic classes, a config file whose data is 32
+    """(a checkpoint of a random-weight model (seed 0) of the synthetic classes, a config file whose data is 32
     training and 4 validation images of the synthetic scene), written in `folder`."""
     data = make_synthetic_dataset(
         folder / "data", num_train=32, num_val=4, seed=0, scene="close", image_size=(180, 320), clip_frames=1
@@ -26,5 +28,8 @@ def tiny_checkpoint_and_data(folder: Path) -> tuple[Path, Path]:
     )
     class_names = tuple(category["name"] for category in CATEGORIES)
     checkpoint = folder / "model.ckpt"
-    save_checkpoint(checkpoint, build_model(MODEL, len(class_names) + 1).eval(), Config(model=MODEL), class_names)
+    with torch.random.fork_rng():  # the same weights in every run, the caller's random state untouched
+        torch.manual_seed(0)
+        model = build_model(MODEL, len(class_names) + 1).eval()
+    save_checkpoint(checkpoint, model, Config(model=MODEL), class_names)
     return checkpoint, data_config

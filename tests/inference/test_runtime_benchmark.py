@@ -45,6 +45,7 @@ def test_int8_alone_needs_nncf(monkeypatch):
     assert runnable(["pytorch"], int8=True) == (["pytorch"], None)
 
 
+@pytest.mark.slow
 def test_without_the_deploy_extra_pytorch_is_measured(tmp_path, monkeypatch, capsys):
     checkpoint, data_config = tiny_checkpoint_and_data(tmp_path)
     not_installed(monkeypatch, *DEPLOY_PACKAGES)
