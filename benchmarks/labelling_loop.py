@@ -1,18 +1,20 @@
 """The labelling loop, measured: how much drawing pre-labels save a person, round after round.
 
 python benchmarks/labelling_loop.py [--minutes 10] [--finetune-minutes 3] [--rounds 1]
-    [--frames-per-round 150] [--checkpoint CKPT] [--work-dir DIR] [--out labelling_loop.json]
+    [--frames-per-round 150] [--every 1] [--checkpoint CKPT] [--work-dir DIR] [--out labelling_loop.json]
 
 Plays a user with unlabelled footage, the built-in clip ("footage" scene, 640x360, CLIP_FPS,
 seed CLIP_SEED), and a model trained elsewhere: configs/driving_ssdlite_cpu.py for --minutes on
 the built-in still images of another seed (the training benchmark's), or --checkpoint. Each of
-the rounds + 1 pre-labelling passes takes the clip's next --frames-per-round frames, pre-labels
-them (`ssdlite.footage.prelabel`, its default settings) and "corrects" them with the ground
+the rounds + 1 pre-labelling passes takes the clip's next --frames-per-round x --every frames,
+pre-labels them as `ssdlite prelabel --every` does (`ssdlite.footage.prelabel`, its default
+settings: the tracker sees every frame, every Nth is labelled: frames spread over more of the
+drive, as `ssdlite frames --every` gives them) and "corrects" the labelled ones with the ground
 truth, counting the boxes added, removed, moved (IoU < 0.5) or relabelled against the boxes
 drawn from nothing (`ssdlite.footage.corrections`). Each round then fine-tunes the model
 (configs/driving_finetune.py: model.init_from) for --finetune-minutes on every frame corrected
-so far. Every model is scored (COCO mAP) on the clip's last --frames-per-round frames, which no
-round labels.
+so far. Every model is scored (COCO mAP) on the labelled frames of the clip's last stretch,
+which no round labels.
 """
 
 import argparse
@@ -86,14 +88,17 @@ def write_coco(path: Path, frames: list[ClipFrame]) -> Path:
     return path
 
 
-def prelabel_round(detector: Detector, folder: Path, frames: list[ClipFrame]) -> tuple[dict, Corrections]:
-    """Pre-label `frames` as one sequence and count the corrections that make them the ground truth.
+def prelabel_round(detector: Detector, folder: Path, frames: list[ClipFrame], every: int) -> tuple[dict, Corrections]:
+    """Pre-label `frames` as one sequence and count the corrections that make every `every`-th of
+    them (the first, then every Nth) the ground truth.
 
     Returns:
-        (`Prelabels.counts`, the corrections summed over the frames).
+        (`Prelabels.counts` of the labelled frames, the corrections summed over them).
     """
     images = (read_image(folder / frame.image["file_name"]) for frame in frames)
-    result = prelabel(detector, images, frame_rate=CLIP_FPS, bgr=False)
+    labelled = list(range(0, len(frames), every))
+    result = prelabel(detector, images, frame_rate=CLIP_FPS, bgr=False).subset(labelled)
+    frames = [frames[index] for index in labelled]
     category_ids = np.array([NO_CATEGORY, *(CATEGORY_IDS.get(name, NO_CATEGORY) for name in detector.class_names)])
     corrections = sum(
         (
@@ -133,45 +138,58 @@ def initial_model(minutes: float, data_dir: Path, run_dir: Path) -> Path:
 
 
 def run_labelling_loop(
-    *, checkpoint: Path, finetune_config: Config, rounds: int, frames_per_round: int, finetune_minutes: float, work_dir: Path
+    *,
+    checkpoint: Path,
+    finetune_config: Config,
+    rounds: int,
+    frames_per_round: int,
+    finetune_minutes: float,
+    work_dir: Path,
+    every: int = 1,
 ) -> dict:
     """Pre-label, correct and fine-tune, `rounds` times, then pre-label once more.
 
     Args:
         checkpoint: the first model.
         finetune_config: the fine-tuning recipe; its data paths are replaced (its classes name the clip's categories).
+        every: label every Nth frame of the clip (`frames_per_round` of them a round); the tracker sees them all.
 
     Returns:
-        {"frames_per_round", "finetune_minutes", "rounds": one row per pre-labelling pass, "checkpoint",
+        {"frames_per_round", "every", "finetune_minutes", "rounds": one row per pre-labelling pass, "checkpoint",
         "metrics" (held-out COCO metrics of its model), "prelabels" (`Prelabels.counts`), "corrections"
         (`Corrections.to_dict`)}.
     """
     folder = work_dir / "clip"
-    frames = write_clip_frames(folder, (rounds + 2) * frames_per_round)
-    held_out = write_coco(work_dir / "held_out.json", frames[-frames_per_round:])
+    stretch = frames_per_round * every  # clip frames a round covers
+    frames = write_clip_frames(folder, (rounds + 2) * stretch)
+    held_out = write_coco(work_dir / "held_out.json", frames[-stretch::every])
     data = dataclasses.replace(finetune_config.data, synthetic=False, train_images=str(folder), val_images=str(folder))
     config = dataclasses.replace(finetune_config, data=dataclasses.replace(data, val_annotations=str(held_out)))
     rows = []
     for round_index in range(rounds + 1):
-        labelled = frames[round_index * frames_per_round : (round_index + 1) * frames_per_round]
-        counts, corrections = prelabel_round(Detector.load(checkpoint), folder, labelled)
+        counts, corrections = prelabel_round(
+            Detector.load(checkpoint), folder, frames[round_index * stretch : (round_index + 1) * stretch], every
+        )
         metrics = score(checkpoint, config)
         rows.append(
             {"checkpoint": str(checkpoint), "metrics": metrics, "prelabels": counts, "corrections": corrections.to_dict()}
         )
         logging.info("round %d: %s", round_index, json.dumps(rows[-1]))
         if round_index < rounds:
-            corrected = write_coco(work_dir / f"corrected_{round_index}.json", frames[: (round_index + 1) * frames_per_round])
+            corrected = write_coco(work_dir / f"corrected_{round_index}.json", frames[: (round_index + 1) * stretch : every])
             round_config = dataclasses.replace(config, data=dataclasses.replace(config.data, train_annotations=str(corrected)))
             checkpoint = finetune(round_config, checkpoint, finetune_minutes, work_dir / f"finetune_{round_index}")
-    return {"frames_per_round": frames_per_round, "finetune_minutes": finetune_minutes, "rounds": rows}
+    return {"frames_per_round": frames_per_round, "every": every, "finetune_minutes": finetune_minutes, "rounds": rows}
 
 
 def format_table(results: dict) -> str:
     """One line per pre-labelling pass: the model's held-out mAP, the boxes kept and the corrections."""
     columns = (("round", 5), ("mAP", 7), ("AP50", 7), ("boxes", 7), ("kept", 6), ("added", 7), ("removed", 8), ("moved", 7))
     header = "".join(f"{name:>{width}}" for name, width in columns) + f"{'relabelled':>11}{'corrections':>13}"
-    title = f"{results['frames_per_round']} frames a round, fine-tuned {results['finetune_minutes']:g} min a round"
+    title = (
+        f"{results['frames_per_round']} frames a round (1 clip frame in {results['every']}), "
+        f"fine-tuned {results['finetune_minutes']:g} min a round"
+    )
     lines = [title, header, "-" * len(header)]
     for index, row in enumerate(results["rounds"]):
         metrics, fixes = row["metrics"], row["corrections"]
@@ -187,7 +205,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoint", type=Path, help="the first model, instead of training one")
     parser.add_argument("--finetune-minutes", type=float, default=3.0, help="training time of each round's fine-tuning")
     parser.add_argument("--rounds", type=int, default=1, help="correct-and-fine-tune rounds")
-    parser.add_argument("--frames-per-round", type=int, default=150, help="clip frames pre-labelled a round")
+    parser.add_argument("--frames-per-round", type=int, default=150, help="clip frames labelled a round")
+    parser.add_argument("--every", type=int, default=1, help="label every Nth clip frame (the tracker sees them all)")
     parser.add_argument(
         "--data", type=Path, default=Path("data/benchmark_driving_seed1"), help="the first model's training images"
     )
@@ -203,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         frames_per_round=args.frames_per_round,
         finetune_minutes=args.finetune_minutes,
         work_dir=args.work_dir,
+        every=args.every,
     )
     results["first_model_minutes"] = None if args.checkpoint else args.minutes
     print(format_table(results))

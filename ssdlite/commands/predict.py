@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
             count += summary["frames_read"]
             print(f"wrote {summary['output']}, {folder / 'detections.jsonl'} and {folder / 'summary.json'}")
     else:
-        count, unit = infer_images(detector, args.source, out, **predict_args), "images"
+        count, unit = infer_images(detector, source.images, out, **predict_args), "images"
         print(f"wrote {count} annotated images and {out / 'detections.jsonl'} to {out}")
     seconds = time.perf_counter() - start
     print(f"{count} {unit} in {seconds:.1f} s: {count / seconds:.1f} {unit}/s end to end ({detector.backend})")

@@ -24,7 +24,8 @@ class Corrections:
     added: int = 0  # objects without a pre-label
     removed: int = 0  # pre-labels of no object
     moved: int = 0  # pre-labels of an object overlapping it less than GOOD_IOU
-    relabelled: int = 0  # pre-labels of an object with another class (also counted in `moved` when both)
+    relabelled: int = 0  # pre-labels of an object with another class
+    fixed: int = 0  # pre-labels moved, relabelled or both: the boxes a person edits, each once
     final_boxes: int = 0  # the boxes of the final labels: those drawn from nothing without pre-labels
 
     def __add__(self, other: "Corrections") -> "Corrections":
@@ -32,7 +33,8 @@ class Corrections:
 
     @property
     def total(self) -> int:
-        return self.added + self.removed + self.moved + self.relabelled
+        """The boxes a person draws, deletes or edits (a box both moved and relabelled is one box to fix)."""
+        return self.added + self.removed + self.fixed
 
     @property
     def fraction(self) -> float:
@@ -56,10 +58,13 @@ def count_corrections(pred_boxes, pred_labels, gt_boxes, gt_labels) -> Correctio
     rows, cols = linear_sum_assignment(overlaps, maximize=True)
     paired = overlaps[rows, cols] >= SAME_OBJECT_IOU
     rows, cols = rows[paired], cols[paired]
+    moved = overlaps[rows, cols] < GOOD_IOU
+    relabelled = np.asarray(pred_labels)[rows] != np.asarray(gt_labels)[cols]
     return Corrections(
         added=len(gt_boxes) - len(cols),
         removed=len(pred_boxes) - len(rows),
-        moved=int((overlaps[rows, cols] < GOOD_IOU).sum()),
-        relabelled=int((np.asarray(pred_labels)[rows] != np.asarray(gt_labels)[cols]).sum()),
+        moved=int(moved.sum()),
+        relabelled=int(relabelled.sum()),
+        fixed=int((moved | relabelled).sum()),
         final_boxes=len(gt_boxes),
     )

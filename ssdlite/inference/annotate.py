@@ -2,6 +2,7 @@
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -10,7 +11,6 @@ from tqdm import tqdm
 
 from ssdlite.data.image_file import UnreadableImageError, read_image
 from ssdlite.inference.draw import colour_of, draw_boxes
-from ssdlite.inference.inputs import resolve_images
 from ssdlite.inference.predictor import Detections, Detector
 from ssdlite.video import Video, open_video_writer
 
@@ -23,14 +23,13 @@ def annotate(image_bgr: np.ndarray, detections: Detections) -> np.ndarray:
     return draw_boxes(image_bgr, detections.boxes, captions, [colour_of(int(label)) for label in detections.labels])
 
 
-def infer_images(detector: Detector, source: str | Path, out_dir: Path, **predict_args) -> int:
-    """Annotated copies of every image of a path, folder or glob in `out_dir`, plus
+def infer_images(detector: Detector, paths: Sequence[Path], out_dir: Path, **predict_args) -> int:
+    """Annotated copies of the images at `paths` (e.g. `resolve_source(...).images`) in `out_dir`, plus
     `detections.jsonl` (one record per image). Unreadable or damaged files are reported and skipped.
 
     Returns:
         The number of images written.
     """
-    paths = resolve_images(source).images
     out_dir.mkdir(parents=True, exist_ok=True)
     written = 0
     with open(out_dir / "detections.jsonl", "w") as records, tqdm(paths, unit="img") as progress:

@@ -38,11 +38,17 @@ def test_boxes_pair_by_the_largest_total_overlap():
     # both; the pairing of largest total overlap moves only the first
     gt = [[0, 0, 10, 10], [6, 0, 16, 10]]
     corrections = count_corrections([[4, 0, 14, 10], [6, 0, 16, 10]], [CAR, TRUCK], gt, [CAR, TRUCK])
-    assert corrections == Corrections(moved=1, final_boxes=2)
+    assert corrections == Corrections(moved=1, fixed=1, final_boxes=2)
 
 
 def test_a_well_placed_box_of_the_wrong_class_is_relabelled():
-    assert count_corrections(GT, [CAR, CAR], GT, [CAR, TRUCK]) == Corrections(relabelled=1, final_boxes=2)
+    assert count_corrections(GT, [CAR, CAR], GT, [CAR, TRUCK]) == Corrections(relabelled=1, fixed=1, final_boxes=2)
+
+
+def test_a_box_moved_and_relabelled_is_one_box_to_fix():
+    # [5, 0, 15, 10] against the car [0, 0, 10, 10]: IoU 1/3, and called a truck
+    corrections = count_corrections([[5, 0, 15, 10]], [TRUCK], GT[:1], [CAR])
+    assert (corrections.moved, corrections.relabelled, corrections.fixed, corrections.total) == (1, 1, 1, 1)
 
 
 def test_frames_add_up_and_an_image_without_objects_counts_its_removals():
@@ -50,5 +56,5 @@ def test_frames_add_up_and_an_image_without_objects_counts_its_removals():
     assert (empty.removed, empty.fraction) == (1, 1.0)
     total = empty + count_corrections([], [], GT, [CAR, TRUCK])
     assert total.to_dict() == pytest.approx(
-        {"added": 2, "removed": 1, "moved": 0, "relabelled": 0, "final_boxes": 2, "total": 3, "fraction": 1.5}
+        {"added": 2, "removed": 1, "moved": 0, "relabelled": 0, "fixed": 0, "final_boxes": 2, "total": 3, "fraction": 1.5}
     )
