@@ -185,7 +185,7 @@ def run_labelling_loop(
 def format_table(results: dict) -> str:
     """One line per pre-labelling pass: the model's held-out mAP, the boxes kept and the corrections."""
     columns = (("round", 5), ("mAP", 7), ("AP50", 7), ("boxes", 7), ("kept", 6), ("added", 7), ("removed", 8), ("moved", 7))
-    header = "".join(f"{name:>{width}}" for name, width in columns) + f"{'relabelled':>11}{'corrections':>13}"
+    header = "".join(f"{name:>{width}}" for name, width in columns) + f"{'relabelled':>11}{'fixed':>7}{'corrections':>13}"
     title = (
         f"{results['frames_per_round']} frames a round (1 clip frame in {results['every']}), "
         f"fine-tuned {results['finetune_minutes']:g} min a round"
@@ -194,7 +194,7 @@ def format_table(results: dict) -> str:
     for index, row in enumerate(results["rounds"]):
         metrics, fixes = row["metrics"], row["corrections"]
         figures = f"{metrics['AP']:>7.2f}{metrics['AP50']:>7.2f}{fixes['final_boxes']:>7}{row['prelabels']['kept']:>6}"
-        changes = f"{fixes['added']:>7}{fixes['removed']:>8}{fixes['moved']:>7}{fixes['relabelled']:>11}"
+        changes = f"{fixes['added']:>7}{fixes['removed']:>8}{fixes['moved']:>7}{fixes['relabelled']:>11}{fixes['fixed']:>7}"
         lines.append(f"{index:>5}{figures}{changes}{fixes['fraction']:>13.1%}")
     return "\n".join(lines)
 
