@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from ssdlite.checkpoint import load_checkpoint
 from ssdlite.config import Config, DataConfig
@@ -75,11 +76,17 @@ def interleaved_median_ms(fns: dict, *, warmup: int, rounds: int) -> dict[object
 
 
 def build_detectors(
-    checkpoint: str | Path, config: Config, variants: list[str], folder: Path, *, device: str, num_calibration: int
+    checkpoint: str | Path,
+    loaded: tuple[nn.Module, Config, tuple[str, ...]],
+    variants: list[str],
+    folder: Path,
+    *,
+    device: str,
+    num_calibration: int,
 ) -> dict[str, Detector]:
     """Each variant of the checkpoint as a `Detector`; the exported and quantised files go to `folder`.
-    `config` is the checkpoint's with the data that calibrates INT8. PyTorch and onnxruntime run on
-    torch `device`, OpenVINO on the CPU."""
+    `loaded` is the checkpoint as `load_checkpoint` gives it, its config's data the one that calibrates
+    INT8. PyTorch and onnxruntime run on torch `device`, OpenVINO on the CPU."""
     detectors = {"pytorch": Detector.load(checkpoint, device=device)} if "pytorch" in variants else {}
     exported = [name for name in variants if name != "pytorch"]
     if not exported:
@@ -87,7 +94,7 @@ def build_detectors(
     from ssdlite.inference.export import export_onnx, export_openvino
     from ssdlite.inference.quantize import calibration_images, quantize_onnx, quantize_openvino
 
-    model, _, class_names = load_checkpoint(checkpoint)
+    model, config, class_names = loaded
     files = {"onnxruntime_fp32": export_onnx(model, config, class_names, folder / "model.onnx", dynamic_batch=True)}
     if any(name.startswith("openvino") for name in exported):
         files["openvino_fp32"] = export_openvino(files["onnxruntime_fp32"], folder / "model.xml")
@@ -160,12 +167,14 @@ def benchmark_runtimes(
         (as it runs, right after the network), "throughput_b8_img_s" and "mAP" (COCO AP) on `data`'s
         validation split; the rows of `more_timings` have the figures they time.
     """
-    _, config, class_names = load_checkpoint(checkpoint)
+    model, config, class_names = load_checkpoint(checkpoint)
     config = dataclasses.replace(config, data=dataclasses.replace(data, classes=class_names))
     make_builtin_data(config.data)
     num_calibration = num_calibration or (32 if quick else 300)
     with tempfile.TemporaryDirectory() as folder, torch.inference_mode():
-        detectors = build_detectors(checkpoint, config, variants, Path(folder), device=device, num_calibration=num_calibration)
+        detectors = build_detectors(
+            checkpoint, (model, config, class_names), variants, Path(folder), device=device, num_calibration=num_calibration
+        )
         val_set = build_dataset(config.data, "val", config.model.image_size)
         images, targets = collate([val_set[index % len(val_set)] for index in range(8)])
         fns = timing_functions(detectors, images, original_sizes(targets)) | (more_timings(images) if more_timings else {})
